@@ -1,12 +1,168 @@
 /* SPDX-License-Identifier: MIT */
-/* Entry point of the hq binary. */
+/*
+ * Entry point of the hq binary: global options, then the command tree of
+ * HyperQueue's CLI. Commands are data: a path and a function.
+ */
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "cli/cli.h"
+#include "common/log.h"
 #include "common/version.h"
 
-int
-main(void)
+struct cmd_entry {
+	const char *path;
+	int (*run)(struct cli *c, int argc, char **argv);
+	const char *about;
+};
+
+static const struct cmd_entry commands[] = {
+	{ "server start", cmd_server_start, "Start the server" },
+	{ "server stop", cmd_server_stop, "Stop the server" },
+	{ "server info", cmd_server_info, "Show information about the server" },
+	{ "server wait", cmd_server_wait, "Wait until the server is running" },
+	{ "worker start", cmd_worker_start, "Start a worker" },
+	{ "worker stop", cmd_worker_stop, "Stop workers" },
+	{ "worker list", cmd_worker_list, "Display information about workers" },
+	{ "worker info", cmd_worker_info, "Display information about a worker" },
+	{ "worker wait", cmd_worker_wait, "Wait until workers are connected" },
+	{ "worker address", cmd_worker_address, "Print the worker's hostname" },
+	{ "worker hwdetect", cmd_worker_hwdetect,
+	    "Display the resources a worker would detect" },
+	{ "submit", cmd_submit, "Submit a job" },
+	{ "job submit", cmd_submit, "Submit a job" },
+	{ "job list", cmd_job_list, "Display information about jobs" },
+	{ "job info", cmd_job_info, "Display detailed information of jobs" },
+	{ "job summary", cmd_job_summary, "Display a summary of jobs" },
+	{ "job cancel", cmd_job_cancel, "Cancel jobs" },
+	{ "job forget", cmd_job_forget, "Forget completed jobs" },
+	{ "job wait", cmd_job_wait, "Wait for jobs to finish" },
+	{ "job progress", cmd_job_progress, "Show the progress of jobs" },
+	{ "job task-ids", cmd_job_task_ids, "Print the task ids of jobs" },
+	{ "job open", cmd_job_open, "Open a new job" },
+	{ "job close", cmd_job_close, "Close open jobs" },
+	{ "job cat", cmd_job_cat, "Print the outputs of tasks" },
+	{ "task list", cmd_task_list, "Display tasks of jobs" },
+	{ "task info", cmd_task_info, "Display information about tasks" },
+	{ "journal flush", cmd_journal_flush, "Flush the journal to disk" },
+	{ NULL, NULL, NULL },
+};
+
+static bool
+is_global_with_value(const char *arg)
 {
-	printf("hyperqueue %s\n", HQ_VERSION);
-	return 0;
+	return strcmp(arg, "--server-dir") == 0 ||
+	    strcmp(arg, "--colors") == 0 || strcmp(arg, "--output-mode") == 0;
+}
+
+static void
+usage(const char *prefix)
+{
+	const struct cmd_entry *e;
+	size_t plen = prefix ? strlen(prefix) : 0;
+
+	printf("hq: a HyperQueue-compatible meta-scheduler\n\nUsage: hq "
+	       "[OPTIONS] %s%s<COMMAND>\n\nCommands:\n",
+	    prefix ? prefix : "", prefix ? " " : "");
+	for (e = commands; e->path != NULL; e++)
+		if (plen == 0 || (strncmp(e->path, prefix, plen) == 0 &&
+				     e->path[plen] == ' '))
+			printf("  %-18s %s\n", e->path + (plen ? plen + 1 : 0),
+			    e->about);
+	printf("\nOptions:\n  --server-dir <PATH>\n  --colors "
+	       "<auto|always|never>\n  --output-mode <cli|json|quiet>\n  "
+	       "--debug\n  -h, --help\n  -V, --version\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli c;
+	const struct cmd_entry *e, *best = NULL;
+	char **rest, *words[3] = { NULL, NULL, NULL };
+	int nrest = 0, nwords = 0, i, rc;
+	const char *env;
+	char path[64];
+
+	memset(&c, 0, sizeof c);
+	hq_log_init(0);
+	signal(SIGPIPE, SIG_DFL);
+	c.server_dir = hq_server_dir_default();
+	c.colors = hq_term_colors(HQ_COLOR_AUTO, stdout);
+	env = getenv("HQ_OUTPUT_MODE");
+	if (env != NULL && *env) {
+		if (strcmp(env, "json") == 0)
+			c.mode = CLI_MODE_JSON;
+		else if (strcmp(env, "quiet") == 0)
+			c.mode = CLI_MODE_QUIET;
+	}
+	/* Find the command path (one or two words) anywhere among leading
+	 * global options; everything else goes to the command's parser, in
+	 * order. */
+	rest = calloc((size_t)argc + 1, sizeof *rest);
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		char cand[64];
+		size_t len;
+
+		if (best != NULL) {
+			rest[nrest++] = argv[i];
+			continue;
+		}
+		if (a[0] == '-') {
+			if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+				printf("hyperqueue %s\n", HQ_VERSION);
+				return 0;
+			}
+			if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+				usage(nwords ? words[0] : NULL);
+				return 0;
+			}
+			rest[nrest++] = argv[i];
+			if (is_global_with_value(a) && i + 1 < argc)
+				rest[nrest++] = argv[++i];
+			continue;
+		}
+		snprintf(cand, sizeof cand, "%s%s%s", nwords ? words[0] : "",
+		    nwords ? " " : "", a);
+		len = strlen(cand);
+		for (e = commands; e->path != NULL; e++) {
+			if (strcmp(e->path, cand) == 0)
+				best = e;
+			if (strncmp(e->path, cand, len) == 0 &&
+			    e->path[len] == ' ')
+				break;
+		}
+		if (best == NULL && e->path == NULL) {
+			if (nwords > 0) {
+				fprintf(stderr,
+				    "error: unrecognized subcommand '%s'\n\n",
+				    a);
+				usage(words[0]);
+			} else {
+				fprintf(stderr,
+				    "error: unrecognized subcommand '%s'\n\n"
+				    "For more information, try '--help'.\n",
+				    a);
+			}
+			free(rest);
+			return 1;
+		}
+		words[nwords++] = argv[i];
+	}
+	if (best == NULL) {
+		usage(nwords ? words[0] : NULL);
+		free(rest);
+		return nwords || argc > 1 ? 1 : 0;
+	}
+	snprintf(path, sizeof path, "%s", best->path);
+	c.path = path;
+	rc = best->run(&c, nrest, rest);
+	rc = cli_finish(&c, rc);
+	free(rest);
+	free(c.server_dir);
+	hq_access_fini(&c.access);
+	return rc;
 }

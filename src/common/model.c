@@ -198,11 +198,48 @@ hq_worker_res_find(const struct hq_worker_res *r, const char *name)
 	return NULL;
 }
 
+static char *
+dup_or_null(const char *s)
+{
+	return s ? hq_xstrdup(s) : NULL;
+}
+
+void
+hq_worker_config_fini(struct hq_worker_config *c)
+{
+	free(c->hostname);
+	free(c->group);
+	hq_worker_res_fini(&c->res);
+	free(c->work_dir);
+	free(c->on_server_lost);
+	free(c->manager);
+	free(c->allocation_id);
+	free(c->listen_address);
+	free(c->config_json);
+	memset(c, 0, sizeof *c);
+}
+
+void
+hq_worker_config_copy(struct hq_worker_config *dst,
+    const struct hq_worker_config *src)
+{
+	*dst = *src;
+	dst->hostname = dup_or_null(src->hostname);
+	dst->group = dup_or_null(src->group);
+	hq_worker_res_copy(&dst->res, &src->res);
+	dst->work_dir = dup_or_null(src->work_dir);
+	dst->on_server_lost = dup_or_null(src->on_server_lost);
+	dst->manager = dup_or_null(src->manager);
+	dst->allocation_id = dup_or_null(src->allocation_id);
+	dst->listen_address = dup_or_null(src->listen_address);
+	dst->config_json = dup_or_null(src->config_json);
+}
+
 static void
 stdio_copy(struct hq_stdio *d, const struct hq_stdio *s)
 {
 	*d = *s;
-	d->path = s->path ? hq_xstrdup(s->path) : NULL;
+	d->path = dup_or_null(s->path);
 }
 
 void
@@ -292,7 +329,7 @@ hq_lost_reason_name(enum hq_worker_lost_reason r)
 {
 	static const char *const names[] = { "None", "Stopped",
 		"ConnectionLost", "HeartbeatLost", "IdleTimeout",
-		"TimeLimitReached" };
+		"TimeLimitReached", "ConnectionLost" };
 
 	return (unsigned)r < HQ_ARRAY_LEN(names) ? names[r] : "Unknown";
 }
@@ -302,7 +339,7 @@ hq_lost_reason_display(enum hq_worker_lost_reason r)
 {
 	static const char *const names[] = { "RUNNING", "STOPPED",
 		"CONNECTION LOST", "HEARTBEAT LOST", "IDLE TIMEOUT",
-		"TIME LIMIT REACHED" };
+		"TIME LIMIT REACHED", "CONNECTION LOST" };
 
 	return (unsigned)r < HQ_ARRAY_LEN(names) ? names[r] : "UNKNOWN";
 }

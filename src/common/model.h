@@ -120,6 +120,29 @@ uint64_t hq_res_pool_total(const struct hq_res_pool *p);
 const struct hq_res_pool *hq_worker_res_find(const struct hq_worker_res *r,
     const char *name);
 
+/* What a worker reports about itself; the server keeps a copy. */
+struct hq_worker_config {
+	char *hostname;
+	char *group;
+	struct hq_worker_res res;
+	uint64_t heartbeat_ms;
+	uint64_t idle_timeout_ms; /* 0: none */
+	uint64_t time_limit_ms;   /* lifetime from started_ms; 0: none */
+	uint64_t started_ms;
+	char *work_dir;
+	char *on_server_lost; /* stop | finish-running | reconnect */
+	uint32_t min_utilization; /* x10000 */
+	char *manager;            /* "" | "PBS" | "SLURM" */
+	char *allocation_id;
+	uint32_t pid;
+	char *listen_address;
+	char *config_json; /* display form, spec 3.2 "configuration" */
+};
+
+void hq_worker_config_fini(struct hq_worker_config *c);
+void hq_worker_config_copy(struct hq_worker_config *dst,
+    const struct hq_worker_config *src);
+
 /* ---- tasks ------------------------------------------------------------ */
 
 enum hq_stdio_kind {
@@ -227,6 +250,9 @@ enum hq_worker_lost_reason {
 	HQ_LOST_HEARTBEAT,
 	HQ_LOST_IDLE_TIMEOUT,
 	HQ_LOST_TIME_LIMIT,
+	/* The server restarted and the worker did not come back within the
+	 * grace period: its tasks are requeued without a crash count. */
+	HQ_LOST_SERVER_RESTART,
 };
 
 const char *hq_task_state_name(enum hq_task_state s);    /* "waiting" */

@@ -1,0 +1,481 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Worker connections: registration, task reports, heartbeats, and the
+ * dispatch of assignments and cancels. Reports become TASK_RUN and
+ * TASK_FAILED events; a report that does not match the server's view
+ * (stale instance, task taken away meanwhile) is ignored.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/version.h"
+#include "server/server.h"
+
+static void wconn_on_ready(struct hq_conn *c, void *arg);
+static void wconn_on_frame(struct hq_conn *c, const uint8_t *data,
+    size_t len, void *arg);
+static void wconn_on_close(struct hq_conn *c, const char *why, void *arg);
+
+static const struct hq_conn_cbs wconn_cbs = {
+	.on_ready = wconn_on_ready,
+	.on_frame = wconn_on_frame,
+	.on_close = wconn_on_close,
+};
+
+void
+workers_accept(int fd, void *arg)
+{
+	struct server *s = arg;
+	struct wconn *wc;
+	struct hq_conn *c;
+
+	if (s->stopping) {
+		close(fd);
+		return;
+	}
+	wc = hq_xcalloc(1, sizeof *wc);
+	wc->s = s;
+	wc->last_seen_us = hq_mono_us();
+	hq_u32map_init(&wc->sent_specs);
+	if (hq_conn_create(s->loop, fd, s->worker_tls, true,
+		HQ_MAX_FRAME_WORKER, &wconn_cbs, wc, &c) != 0) {
+		hq_u32map_fini(&wc->sent_specs);
+		free(wc);
+		return;
+	}
+	wc->conn = c;
+	wc->next = s->wconns;
+	if (s->wconns)
+		s->wconns->prev = wc;
+	s->wconns = wc;
+}
+
+static void
+wconn_on_ready(struct hq_conn *c, void *arg)
+{
+	(void)c;
+	(void)arg;
+}
+
+struct wconn *
+workers_find(struct server *s, uint32_t worker_id)
+{
+	struct wconn *wc;
+
+	for (wc = s->wconns; wc != NULL; wc = wc->next)
+		if (wc->worker_id == worker_id)
+			return wc;
+	return NULL;
+}
+
+static void
+worker_lost(struct server *s, uint32_t worker_id,
+    enum hq_worker_lost_reason reason)
+{
+	struct hq_sworker *w = hq_state_worker(s->st, worker_id);
+	struct hq_event ev;
+
+	if (w == NULL || !w->online)
+		return;
+	memset(&ev, 0, sizeof ev);
+	ev.kind = HQ_EV_WORKER_LOST;
+	ev.time_ms = hq_now_ms();
+	ev.u.wlost.worker_id = worker_id;
+	ev.u.wlost.reason = reason;
+	server_emit(s, &ev, NULL);
+}
+
+static void
+wconn_on_close(struct hq_conn *c, const char *why, void *arg)
+{
+	struct wconn *wc = arg;
+	struct server *s = wc->s;
+
+	(void)c;
+	if (wc->worker_id != 0 && !wc->stopping && !s->stopping) {
+		hq_debug("worker %u: connection closed: %s", wc->worker_id,
+		    why ? why : "");
+		worker_lost(s, wc->worker_id, HQ_LOST_CONNECTION);
+	}
+	if (wc->prev)
+		wc->prev->next = wc->next;
+	else
+		s->wconns = wc->next;
+	if (wc->next)
+		wc->next->prev = wc->prev;
+	hq_u32map_fini(&wc->sent_specs);
+	hq_taskrefs_fini(&wc->cancel);
+	free(wc);
+	server_conn_gone(s);
+}
+
+void
+workers_close_all(struct server *s)
+{
+	struct wconn *wc;
+	struct hq_vmsg m;
+
+	memset(&m, 0, sizeof m);
+	m.kind = HQ_VMSG_STOP;
+	for (wc = s->wconns; wc != NULL; wc = wc->next) {
+		if (wc->worker_id != 0)
+			server_send_vmsg(s, wc->conn, &m);
+		hq_conn_close(wc->conn, "server stopping");
+	}
+}
+
+void
+workers_stop(struct server *s, uint32_t worker_id)
+{
+	struct wconn *wc = workers_find(s, worker_id);
+	struct hq_vmsg m;
+
+	worker_lost(s, worker_id, HQ_LOST_STOPPED);
+	if (wc == NULL)
+		return;
+	memset(&m, 0, sizeof m);
+	m.kind = HQ_VMSG_STOP;
+	/* The worker closes the connection when it has the Stop: closing
+	 * here would drop the Stop while it waits for the commit. */
+	server_send_vmsg(s, wc->conn, &m);
+	wc->stopping = true;
+}
+
+void
+workers_check_heartbeats(struct server *s)
+{
+	uint64_t now = hq_mono_us();
+	struct wconn *wc;
+
+	for (wc = s->wconns; wc != NULL; wc = wc->next) {
+		uint64_t limit = 2 * wc->heartbeat_ms * 1000;
+
+		if (wc->worker_id == 0 || wc->stopping || limit == 0)
+			continue;
+		if (now - wc->last_seen_us > limit) {
+			hq_warn("Worker %u: heartbeat lost", wc->worker_id);
+			worker_lost(s, wc->worker_id, HQ_LOST_HEARTBEAT);
+			wc->stopping = true;
+			hq_conn_abort(wc->conn, "heartbeat lost");
+		}
+	}
+}
+
+void
+workers_task_revoked(struct server *s, uint32_t worker, uint32_t job,
+    uint32_t task_id, uint32_t instance)
+{
+	struct wconn *wc = workers_find(s, worker);
+
+	if (wc != NULL && !wc->stopping)
+		hq_taskrefs_push(&wc->cancel, job, task_id, instance);
+}
+
+/* ---- registration ------------------------------------------------------ */
+
+static void
+wconn_hello(struct server *s, struct wconn *wc, struct hq_wmsg *m)
+{
+	struct hq_event ev;
+	struct hq_vmsg r;
+	uint32_t id;
+
+	if (m->protocol_version != HQ_PROTOCOL_VERSION ||
+	    strcmp(m->version ? m->version : "", HQ_VERSION) != 0) {
+		struct hq_vmsg e;
+
+		memset(&e, 0, sizeof e);
+		e.kind = HQ_VMSG_ERROR;
+		e.message = hq_xprintf("Hyperqueue version mismatch detected.\n"
+				       "Server runs version %s, but the worker "
+				       "is version %s.",
+		    HQ_VERSION, m->version ? m->version : "?");
+		server_send_vmsg(s, wc->conn, &e);
+		hq_vmsg_fini(&e);
+		hq_conn_close(wc->conn, "version mismatch");
+		return;
+	}
+	id = s->st->next_worker_id;
+	memset(&ev, 0, sizeof ev);
+	ev.kind = HQ_EV_WORKER_CONNECTED;
+	ev.time_ms = hq_now_ms();
+	ev.u.wconn.worker_id = id;
+	ev.u.wconn.cfg = m->cfg; /* borrowed */
+	if (server_emit(s, &ev, NULL) != 0) {
+		hq_conn_abort(wc->conn, "registration failed");
+		return;
+	}
+	wc->worker_id = id;
+	wc->heartbeat_ms = m->cfg.heartbeat_ms ? m->cfg.heartbeat_ms : 8000;
+	hq_info("Worker %u registered from %s (%s)", id,
+	    hq_conn_peer(wc->conn), m->cfg.hostname);
+	memset(&r, 0, sizeof r);
+	r.kind = HQ_VMSG_WELCOME;
+	r.protocol_version = HQ_PROTOCOL_VERSION;
+	r.version = (char *)HQ_VERSION;
+	r.worker_id = id;
+	r.server_uid = s->access.server_uid;
+	server_send_vmsg(s, wc->conn, &r);
+}
+
+/* ---- reports ---------------------------------------------------------------- */
+
+/* The task a report names, if it is still this worker's current instance. */
+static struct hq_task *
+report_task(struct server *s, struct wconn *wc, uint32_t job_id,
+    uint32_t task_id, uint32_t instance, struct hq_job **jobp)
+{
+	struct hq_job *job = hq_state_job(s->st, job_id);
+	struct hq_task *t;
+	int64_t idx;
+
+	if (job == NULL || (idx = hq_job_task_index(job, task_id)) < 0)
+		return NULL;
+	t = &job->tasks[idx];
+	if (t->worker != wc->worker_id || t->instance != instance)
+		return NULL;
+	if (t->state != HQ_TASK_RUNNING && !(t->flags & HQ_TF_ASSIGNED))
+		return NULL;
+	*jobp = job;
+	return t;
+}
+
+static void
+send_ack(struct server *s, struct wconn *wc, uint64_t report_seq)
+{
+	struct hq_vmsg r;
+
+	if (report_seq == 0)
+		return;
+	memset(&r, 0, sizeof r);
+	r.kind = HQ_VMSG_ACK;
+	r.upto = report_seq;
+	server_send_vmsg(s, wc->conn, &r);
+}
+
+static void
+wconn_started(struct server *s, struct wconn *wc, const struct hq_wmsg *m)
+{
+	uint32_t i;
+
+	for (i = 0; i < m->refs.n; i++) {
+		struct hq_job *job;
+		struct hq_task *t = report_task(s, wc, m->refs.job[i],
+		    m->refs.task[i], m->refs.instance[i], &job);
+
+		if (t == NULL || t->state != HQ_TASK_WAITING)
+			continue;
+		server_emit_run(s, HQ_RUN_STARTED, job->id, wc->worker_id,
+		    t->id, 0);
+	}
+}
+
+static void
+wconn_finished(struct server *s, struct wconn *wc, const struct hq_wmsg *m)
+{
+	uint32_t i;
+
+	for (i = 0; i < m->refs.n; i++) {
+		struct hq_job *job;
+		struct hq_task *t = report_task(s, wc, m->refs.job[i],
+		    m->refs.task[i], m->refs.instance[i], &job);
+
+		if (t == NULL)
+			continue;
+		server_emit_run(s, HQ_RUN_FINISHED, job->id, wc->worker_id,
+		    t->id, 0);
+	}
+	send_ack(s, wc, m->report_seq);
+}
+
+static void
+wconn_failed(struct server *s, struct wconn *wc, struct hq_wmsg *m)
+{
+	struct hq_job *job;
+	struct hq_task *t = report_task(s, wc, m->job, m->task, m->instance,
+	    &job);
+
+	if (t != NULL) {
+		struct hq_event ev;
+
+		memset(&ev, 0, sizeof ev);
+		ev.kind = HQ_EV_TASK_FAILED;
+		ev.time_ms = hq_now_ms();
+		ev.u.failed.job = job->id;
+		ev.u.failed.task = t->id;
+		ev.u.failed.error = m->error;
+		server_emit(s, &ev, NULL);
+	}
+	send_ack(s, wc, m->report_seq);
+}
+
+static void
+wconn_on_frame(struct hq_conn *c, const uint8_t *data, size_t len,
+    void *arg)
+{
+	struct wconn *wc = arg;
+	struct server *s = wc->s;
+	struct hq_errbuf eb;
+	struct hq_wmsg m;
+
+	wc->last_seen_us = hq_mono_us();
+	if (wc->stopping)
+		return;
+	if (hq_wire_decode_wmsg(data, len, &m, &eb) != 0) {
+		hq_warn("worker connection %s: %s; closing it", hq_conn_peer(c),
+		    eb.msg);
+		hq_conn_abort(c, eb.msg);
+		return;
+	}
+	if (wc->worker_id == 0) {
+		if (m.kind != HQ_WMSG_HELLO) {
+			hq_warn("worker connection %s: no hello; closing it",
+			    hq_conn_peer(c));
+			hq_conn_abort(c, "no hello");
+		} else {
+			wconn_hello(s, wc, &m);
+		}
+		hq_wmsg_fini(&m);
+		return;
+	}
+	switch (m.kind) {
+	case HQ_WMSG_HEARTBEAT:
+		break;
+	case HQ_WMSG_STARTED:
+		wconn_started(s, wc, &m);
+		break;
+	case HQ_WMSG_FINISHED:
+		wconn_finished(s, wc, &m);
+		break;
+	case HQ_WMSG_FAILED:
+		wconn_failed(s, wc, &m);
+		break;
+	case HQ_WMSG_STOPPING: {
+		enum hq_worker_lost_reason r =
+		    (enum hq_worker_lost_reason)m.reason;
+
+		if (r < HQ_LOST_STOPPED || r > HQ_LOST_TIME_LIMIT)
+			r = HQ_LOST_STOPPED;
+		worker_lost(s, wc->worker_id, r);
+		wc->stopping = true;
+		break;
+	}
+	case HQ_WMSG_NOTIFY:
+		break;
+	default:
+		hq_warn("worker %u: unexpected message; closing",
+		    wc->worker_id);
+		hq_conn_abort(c, "unexpected message");
+		break;
+	}
+	hq_wmsg_fini(&m);
+}
+
+/* ---- dispatch ------------------------------------------------------------------ */
+
+static void
+send_spec(struct server *s, struct wconn *wc, const struct hq_job *job,
+    uint32_t desc)
+{
+	const struct hq_jdesc *jd = &job->descs[desc];
+	const struct hq_jsubmit *js = &job->submits[jd->submit];
+	struct hq_vmsg m;
+
+	memset(&m, 0, sizeof m);
+	m.kind = HQ_VMSG_SPEC;
+	m.job = job->id;
+	m.desc = desc;
+	m.task = *jd->d; /* borrowed for encoding */
+	m.submit_dir = js->s.submit_dir;
+	m.stream_dir = js->s.stream_dir;
+	m.server_uid = s->access.server_uid;
+	server_send_vmsg(s, wc->conn, &m);
+}
+
+static void
+send_cancels(struct server *s, struct wconn *wc)
+{
+	struct hq_vmsg m;
+
+	if (wc->cancel.n == 0)
+		return;
+	memset(&m, 0, sizeof m);
+	m.kind = HQ_VMSG_CANCEL;
+	m.refs = wc->cancel;
+	server_send_vmsg(s, wc->conn, &m);
+	hq_taskrefs_clear(&wc->cancel);
+}
+
+/*
+ * Send the assignments of the last plan (already applied and journalled):
+ * one Assign per worker, preceded by the task descriptions it lacks.
+ */
+void
+workers_dispatch(struct server *s)
+{
+	struct hq_taskrefs refs;
+	uint32_t *descs = NULL, *variants = NULL, dcap = 0, i;
+	char **entries = NULL;
+	bool any_entry, any_variant;
+	struct wconn *wc;
+
+	memset(&refs, 0, sizeof refs);
+	for (wc = s->wconns; wc != NULL; wc = wc->next) {
+		if (wc->worker_id == 0 || wc->stopping)
+			continue;
+		send_cancels(s, wc);
+		hq_taskrefs_clear(&refs);
+		any_entry = any_variant = false;
+		for (i = 0; i < s->plan.n; i++) {
+			const struct hq_assign *a = &s->plan.a[i];
+			struct hq_job *job;
+			struct hq_task *t;
+			uint32_t v;
+
+			if (a->worker != wc->worker_id)
+				continue;
+			job = hq_state_job(s->st, a->job);
+			t = &job->tasks[a->idx];
+			if (!hq_u32map_get(&wc->sent_specs,
+				(uint64_t)job->id << 32 | t->desc, &v)) {
+				send_spec(s, wc, job, t->desc);
+				hq_u32map_put(&wc->sent_specs,
+				    (uint64_t)job->id << 32 | t->desc, 1);
+			}
+			if (refs.n + 1 > dcap) {
+				dcap = dcap ? dcap * 2 : 64;
+				descs = hq_xreallocarray(descs, dcap,
+				    sizeof *descs);
+				variants = hq_xreallocarray(variants, dcap,
+				    sizeof *variants);
+			}
+			descs[refs.n] = t->desc;
+			variants[refs.n] = t->variant;
+			any_variant |= t->variant != 0;
+			entries = hq_xreallocarray(entries, refs.n + 1,
+			    sizeof *entries);
+			entries[refs.n] = (char *)hq_job_task_entry(job,
+			    a->idx);
+			any_entry |= entries[refs.n] != NULL;
+			hq_taskrefs_push(&refs, job->id, t->id, t->instance);
+		}
+		if (refs.n > 0) {
+			struct hq_vmsg m;
+
+			memset(&m, 0, sizeof m);
+			m.kind = HQ_VMSG_ASSIGN;
+			m.refs = refs;
+			m.descs = descs;
+			m.variants = any_variant ? variants : NULL;
+			m.entries = any_entry ? entries : NULL;
+			server_send_vmsg(s, wc->conn, &m);
+		}
+	}
+	s->plan.n = 0;
+	hq_taskrefs_fini(&refs);
+	free(descs);
+	free(variants);
+	free(entries);
+}

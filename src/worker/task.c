@@ -1,0 +1,651 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Running tasks: resources, paths, environment, posix_spawn, time limits,
+ * cancel (SIGINT to the group, SIGKILL after 1 s) and the result report.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/fmt.h"
+#include "common/log.h"
+#include "common/parse.h"
+#include "common/resource.h"
+#include "common/taskpath.h"
+#include "worker/worker.h"
+
+void
+worker_task_free(struct wtask *t)
+{
+	if (t == NULL)
+		return;
+	hq_ralloc_result_fini(&t->alloc);
+	free(t->entry);
+	free(t->task_dir);
+	free(t->out_path);
+	free(t->err_path);
+	if (t->stdin_fd >= 0)
+		close(t->stdin_fd);
+	free(t);
+}
+
+static int
+mkdir_p(const char *path)
+{
+	char *p = hq_xstrdup(path), *s;
+	int rc = 0;
+
+	for (s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			rc = -errno;
+		*s = '/';
+		if (rc)
+			break;
+	}
+	if (rc == 0 && mkdir(p, 0755) < 0 && errno != EEXIST)
+		rc = -errno;
+	free(p);
+	return rc;
+}
+
+static void
+mkdir_parent(const char *path)
+{
+	char *p = hq_xstrdup(path), *slash = strrchr(p, '/');
+
+	if (slash != NULL && slash != p) {
+		*slash = '\0';
+		mkdir_p(p);
+	}
+	free(p);
+}
+
+static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+/* Remove a task directory and everything the task left in it. */
+static void
+rm_rf(const char *path)
+{
+	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---- environment ---------------------------------------------------------- */
+
+struct envb {
+	char **v;
+	uint32_t n, cap;
+};
+
+static int
+env_find(const struct envb *e, const char *key, size_t klen)
+{
+	uint32_t i;
+
+	for (i = 0; i < e->n; i++)
+		if (strncmp(e->v[i], key, klen) == 0 && e->v[i][klen] == '=')
+			return (int)i;
+	return -1;
+}
+
+static void
+env_set(struct envb *e, const char *key, const char *value, bool overwrite)
+{
+	size_t klen = strlen(key);
+	int i = env_find(e, key, klen);
+	char *kv = hq_xprintf("%s=%s", key, value);
+
+	if (i >= 0) {
+		if (!overwrite) {
+			free(kv);
+			return;
+		}
+		free(e->v[i]);
+		e->v[i] = kv;
+		return;
+	}
+	HQ_VEC_PUSH(e->v, e->n, e->cap, kv);
+}
+
+static bool
+env_has(const struct envb *e, const char *key)
+{
+	return env_find(e, key, strlen(key)) >= 0;
+}
+
+static void
+env_free(struct envb *e)
+{
+	uint32_t i;
+
+	for (i = 0; i < e->n; i++)
+		free(e->v[i]);
+	free(e->v);
+}
+
+static void
+build_env(struct worker *w, struct wtask *t, const struct hq_task_paths *p,
+    struct envb *e, char **cpus_labels)
+{
+	const struct hq_task_desc *d = &t->spec->d;
+	const struct hq_res_variant *v = &d->req.v[t->variant];
+	char num[32];
+	uint32_t i;
+	char **ep;
+
+	for (ep = w->base_env; ep && *ep; ep++)
+		HQ_VEC_PUSH(e->v, e->n, e->cap, hq_xstrdup(*ep));
+	for (i = 0; i < d->nenv; i++)
+		env_set(e, d->env[i].key, d->env[i].value, true);
+	snprintf(num, sizeof num, "%u", t->job);
+	env_set(e, "HQ_JOB_ID", num, true);
+	snprintf(num, sizeof num, "%u", t->task);
+	env_set(e, "HQ_TASK_ID", num, true);
+	snprintf(num, sizeof num, "%u", t->instance);
+	env_set(e, "HQ_INSTANCE_ID", num, true);
+	env_set(e, "HQ_SUBMIT_DIR",
+	    t->spec->submit_dir ? t->spec->submit_dir : "", true);
+	env_set(e, "HQ", w->self_exe, true);
+	if (t->entry != NULL)
+		env_set(e, "HQ_ENTRY", t->entry, true);
+	if (d->req.n > 1) {
+		snprintf(num, sizeof num, "%u", t->variant);
+		env_set(e, "HQ_RESOURCE_VARIANT", num, true);
+	}
+	(void)p;
+	for (i = 0; i < t->alloc.n && i < v->n; i++) {
+		const struct hq_ralloc_part *part = &t->alloc.parts[i];
+		const struct hq_res_entry *re = &v->e[i];
+		const struct hq_res_pool *pool = &w->cfg.res.pools[part->pool];
+		char *ename = hq_res_env_name(re->name), *key;
+		struct hq_buf b;
+
+		hq_buf_init(&b);
+		hq_fmt_request_entry(&b, re);
+		hq_buf_append(&b, "", 1);
+		key = hq_xprintf("HQ_RESOURCE_REQUEST_%s", ename);
+		env_set(e, key, (char *)b.data, true);
+		free(key);
+		hq_buf_reset(&b);
+		if (pool->kind != HQ_POOL_SUM) {
+			hq_ralloc_fmt_labels(&b, w->ralloc, part);
+			hq_buf_append(&b, "", 1);
+			key = hq_xprintf("HQ_RESOURCE_VALUES_%s", ename);
+			env_set(e, key, (char *)b.data, true);
+			free(key);
+			if (strcmp(re->name, "cpus") == 0) {
+				env_set(e, "HQ_CPUS", (char *)b.data, true);
+				*cpus_labels = hq_xstrdup((char *)b.data);
+			} else if (strcmp(re->name, "gpus/nvidia") == 0) {
+				env_set(e, "CUDA_VISIBLE_DEVICES",
+				    (char *)b.data, true);
+				env_set(e, "CUDA_DEVICE_ORDER", "PCI_BUS_ID",
+				    true);
+			} else if (strcmp(re->name, "gpus/amd") == 0) {
+				env_set(e, "ROCR_VISIBLE_DEVICES",
+				    (char *)b.data, true);
+			}
+		}
+		if (strcmp(re->name, "cpus") == 0) {
+			uint64_t amount = re->policy == HQ_POLICY_ALL
+			    ? hq_res_pool_total(pool)
+			    : re->amount;
+
+			if (amount % HQ_AMOUNT_ONE == 0 &&
+			    !env_has(e, "OMP_NUM_THREADS")) {
+				snprintf(num, sizeof num, "%llu",
+				    (unsigned long long)(amount /
+					HQ_AMOUNT_ONE));
+				env_set(e, "OMP_NUM_THREADS", num, false);
+			}
+		}
+		hq_buf_fini(&b);
+		free(ename);
+	}
+	if (t->task_dir != NULL) {
+		char *ef = hq_xprintf("%s/hq-error", t->task_dir);
+
+		env_set(e, "HQ_TASK_DIR", t->task_dir, true);
+		env_set(e, "HQ_ERROR_FILENAME", ef, true);
+		free(ef);
+	}
+	if (d->pin == HQ_PIN_TASKSET)
+		env_set(e, "HQ_PIN", "taskset", true);
+	else if (d->pin == HQ_PIN_OMP && *cpus_labels != NULL) {
+		char *places = hq_xprintf("{%s}", *cpus_labels);
+
+		env_set(e, "HQ_PIN", "omp", true);
+		env_set(e, "OMP_PROC_BIND", "close", false);
+		env_set(e, "OMP_PLACES", places, false);
+		free(places);
+	}
+	HQ_VEC_PUSH(e->v, e->n, e->cap, NULL);
+	e->n--;
+}
+
+/* ---- results ---------------------------------------------------------------- */
+
+static void
+unlink_running(struct worker *w, struct wtask *t)
+{
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		w->running = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	t->next = t->prev = NULL;
+	w->nrunning--;
+}
+
+static char *
+read_error_file(const char *task_dir)
+{
+	char *path = hq_xprintf("%s/hq-error", task_dir);
+	char buf[2049];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *msg = NULL;
+
+	free(path);
+	if (fd < 0)
+		return NULL;
+	n = read(fd, buf, sizeof buf);
+	close(fd);
+	if (n < 0)
+		return NULL;
+	if (n == 0)
+		return hq_xstrdup("Task created an error file, but it is empty");
+	if (n > 2048)
+		return hq_xprintf("%.*s\n[The message was truncated]", 2048,
+		    buf);
+	msg = hq_xstrndup(buf, (size_t)n);
+	return msg;
+}
+
+static void
+task_finished(struct worker *w, struct wtask *t, int status)
+{
+	char *msg = NULL;
+
+	ev_timer_stop(w->loop, &t->limit_w);
+	ev_timer_stop(w->loop, &t->kill_w);
+	if (t->stdin_fd >= 0) {
+		ev_io_stop(w->loop, &t->stdin_w);
+		close(t->stdin_fd);
+		t->stdin_fd = -1;
+	}
+	unlink_running(w, t);
+	hq_ralloc_release(w->ralloc, &t->alloc);
+	if (t->canceled) {
+		/* The server already knows. */
+	} else if (t->timed_out) {
+		worker_report_failed(w, t, "Time limit reached");
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		if (t->rm_out && t->out_path)
+			unlink(t->out_path);
+		if (t->rm_err && t->err_path)
+			unlink(t->err_path);
+		worker_report_finished(w, t);
+	} else {
+		if (t->task_dir != NULL)
+			msg = read_error_file(t->task_dir);
+		if (msg == NULL) {
+			if (WIFSIGNALED(status))
+				msg = hq_xprintf("Program terminated with exit "
+						 "code -1. Received signal %d "
+						 "(SIG%s).",
+				    WTERMSIG(status),
+				    sigabbrev_np(WTERMSIG(status))
+					? sigabbrev_np(WTERMSIG(status))
+					: "UNKNOWN");
+			else
+				msg = hq_xprintf("Program terminated with exit "
+						 "code %d.",
+				    WEXITSTATUS(status));
+		}
+		worker_report_failed(w, t, msg);
+		free(msg);
+	}
+	if (t->task_dir != NULL)
+		rm_rf(t->task_dir);
+	worker_task_free(t);
+	if (!w->lost_server && !w->stopping)
+		worker_start_queued(w);
+	worker_check_idle(w);
+}
+
+static void
+task_child_cb(struct ev_loop *loop, ev_child *cw, int revents)
+{
+	struct wtask *t = cw->data;
+
+	(void)revents;
+	ev_child_stop(loop, cw);
+	task_finished(t->w, t, cw->rstatus);
+}
+
+static void
+task_kill_cb(struct ev_loop *loop, ev_timer *tw, int revents)
+{
+	struct wtask *t = tw->data;
+
+	(void)loop;
+	(void)revents;
+	if (t->pid > 0)
+		kill(-t->pid, SIGKILL);
+}
+
+void
+worker_task_kill(struct wtask *t)
+{
+	if (!t->running || t->killing || t->pid <= 0)
+		return;
+	t->killing = true;
+	kill(-t->pid, SIGINT);
+	ev_timer_init(&t->kill_w, task_kill_cb, 1.0, 0.);
+	t->kill_w.data = t;
+	ev_timer_start(t->w->loop, &t->kill_w);
+}
+
+static void
+task_limit_cb(struct ev_loop *loop, ev_timer *tw, int revents)
+{
+	struct wtask *t = tw->data;
+
+	(void)loop;
+	(void)revents;
+	t->timed_out = true;
+	worker_task_kill(t);
+}
+
+static void
+stdin_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct wtask *t = io->data;
+	const struct hq_task_desc *d = &t->spec->d;
+	ssize_t n;
+
+	(void)revents;
+	n = write(t->stdin_fd, d->stdin_data + t->stdin_off,
+	    d->stdin_len - t->stdin_off);
+	if (n > 0)
+		t->stdin_off += (uint32_t)n;
+	if ((n < 0 && errno != EAGAIN && errno != EINTR) ||
+	    t->stdin_off >= d->stdin_len) {
+		ev_io_stop(loop, io);
+		close(t->stdin_fd);
+		t->stdin_fd = -1;
+	}
+}
+
+/* ---- start ------------------------------------------------------------------- */
+
+static char *
+spawn_error(const struct hq_task_desc *d, int err)
+{
+	struct hq_buf b;
+	uint32_t i;
+	char *msg;
+
+	hq_buf_init(&b);
+	hq_buf_append_str(&b, "Cannot execute \"");
+	for (i = 0; i < d->argc; i++) {
+		if (i > 0)
+			hq_buf_append_str(&b, " ");
+		hq_buf_append_str(&b, d->argv[i]);
+	}
+	hq_buf_printf(&b, "\": %s", strerror(err));
+	if (err == ENOENT) {
+		hq_buf_printf(&b, "\nThe program \"%s\" was not found.",
+		    d->argv[0]);
+		if (strchr(d->argv[0], '/') == NULL &&
+		    access(d->argv[0], F_OK) == 0)
+			hq_buf_printf(&b, " Maybe you have meant `./%s`?",
+			    d->argv[0]);
+	} else if (err == EACCES) {
+		size_t n = strlen(d->argv[0]);
+
+		if (n > 3 && strcmp(d->argv[0] + n - 3, ".sh") == 0)
+			hq_buf_printf(&b,
+			    "\nThe script \"%s\" is not executable.",
+			    d->argv[0]);
+	}
+	hq_buf_append(&b, "", 1);
+	msg = hq_xstrdup((char *)b.data);
+	hq_buf_fini(&b);
+	return msg;
+}
+
+static int
+open_output(const char *path)
+{
+	mkdir_parent(path);
+	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+}
+
+/* Start one task whose resources are allocated. false: it failed. */
+static void
+task_spawn(struct worker *w, struct wtask *t)
+{
+	const struct hq_task_desc *d = &t->spec->d;
+	struct hq_task_paths p;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, all;
+	struct envb env = { NULL, 0, 0 };
+	char *cpus_labels = NULL, **argv = NULL, *err = NULL;
+	int fds[3] = { -1, -1, -1 }, pipefd[2] = { -1, -1 }, rc;
+	uint32_t i, argc = 0;
+
+	hq_task_paths_resolve(&p, d, t->job, t->task, t->instance,
+	    t->spec->submit_dir, w->server_uid);
+	t->running = true;
+	t->started_ms = hq_now_ms();
+	t->next = w->running;
+	t->prev = NULL;
+	if (w->running)
+		w->running->prev = t;
+	w->running = t;
+	w->nrunning++;
+	worker_report_started(w, t);
+
+	if (mkdir_p(p.cwd) != 0) {
+		err = hq_xprintf("Cannot create working directory %s: %s",
+		    p.cwd, strerror(errno));
+		goto fail;
+	}
+	if (d->task_dir) {
+		char tmpl[4096];
+
+		snprintf(tmpl, sizeof tmpl, "%s/tXXXXXX", w->work_dir);
+		if (mkdtemp(tmpl) == NULL) {
+			err = hq_xprintf("Cannot create task directory: %s",
+			    strerror(errno));
+			goto fail;
+		}
+		t->task_dir = hq_xstrdup(tmpl);
+	}
+	/* stdin: /dev/null or a pipe fed from the loop. */
+	if (d->stdin_len > 0) {
+		if (pipe2(pipefd, O_CLOEXEC) != 0) {
+			err = hq_xprintf("Cannot create a pipe: %s",
+			    strerror(errno));
+			goto fail;
+		}
+		fds[0] = pipefd[0];
+	} else {
+		fds[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
+	for (i = 1; i <= 2; i++) {
+		const struct hq_stdio *io = i == 1 ? &d->out : &d->err;
+		const char *path = i == 1 ? p.out : p.err;
+
+		if (io->kind == HQ_STDIO_FILE && path != NULL)
+			fds[i] = open_output(path);
+		else
+			fds[i] = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (fds[i] < 0) {
+			err = hq_xprintf("Cannot open %s: %s",
+			    path ? path : "/dev/null", strerror(errno));
+			goto fail;
+		}
+	}
+	t->out_path = p.out ? hq_xstrdup(p.out) : NULL;
+	t->err_path = p.err ? hq_xstrdup(p.err) : NULL;
+	t->rm_out = d->out.rm_if_finished;
+	t->rm_err = d->err.rm_if_finished;
+
+	build_env(w, t, &p, &env, &cpus_labels);
+	argv = hq_xcalloc(d->argc + 4, sizeof *argv);
+	if (d->pin == HQ_PIN_TASKSET) {
+		if (cpus_labels == NULL) {
+			err = hq_xstrdup("Pinning failed, no CPU ids allocated "
+					 "for task");
+			goto fail;
+		}
+		argv[argc++] = (char *)"taskset";
+		argv[argc++] = (char *)"-c";
+		argv[argc++] = cpus_labels;
+	} else if (d->pin == HQ_PIN_OMP && cpus_labels == NULL) {
+		err = hq_xstrdup("Pinning failed, no CPU ids allocated for "
+				 "task");
+		goto fail;
+	}
+	for (i = 0; i < d->argc; i++)
+		argv[argc++] = d->argv[i];
+
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
+		POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addchdir_np(&fa, p.cwd);
+	for (i = 0; i < 3; i++)
+		posix_spawn_file_actions_adddup2(&fa, fds[i], (int)i);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	rc = posix_spawnp(&t->pid, argv[0], &fa, &attr, argv, env.v);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (rc != 0) {
+		err = spawn_error(d, rc);
+		t->pid = 0;
+		goto fail;
+	}
+	/* Watch the child before returning to the loop, or libev may reap
+	 * it first and the status would be lost. */
+	ev_child_init(&t->child_w, task_child_cb, t->pid, 0);
+	t->child_w.data = t;
+	ev_child_start(w->loop, &t->child_w);
+	if (d->time_limit_ms > 0) {
+		ev_timer_init(&t->limit_w, task_limit_cb,
+		    d->time_limit_ms / 1000.0, 0.);
+		t->limit_w.data = t;
+		ev_timer_start(w->loop, &t->limit_w);
+	}
+	if (pipefd[1] >= 0) {
+		t->stdin_fd = pipefd[1];
+		pipefd[1] = -1;
+		fcntl(t->stdin_fd, F_SETFL, O_NONBLOCK);
+		ev_io_init(&t->stdin_w, stdin_cb, t->stdin_fd, EV_WRITE);
+		t->stdin_w.data = t;
+		ev_io_start(w->loop, &t->stdin_w);
+	}
+	goto out;
+fail:
+	/* Report the start (already queued) and the failure right away. */
+	unlink_running(w, t);
+	hq_ralloc_release(w->ralloc, &t->alloc);
+	worker_report_failed(w, t, err);
+	if (t->task_dir != NULL)
+		rm_rf(t->task_dir);
+	worker_task_free(t);
+out:
+	for (i = 0; i < 3; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
+	free(err);
+	free(argv);
+	free(cpus_labels);
+	env_free(&env);
+	hq_task_paths_fini(&p);
+}
+
+/* Benchmark mode: the task "runs" for no time. */
+static void
+task_bench(struct worker *w, struct wtask *t)
+{
+	worker_report_finished(w, t);
+	hq_ralloc_release(w->ralloc, &t->alloc);
+	worker_task_free(t);
+}
+
+static void
+unlink_queued(struct worker *w, struct wtask *t)
+{
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		w->queue_head = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	else
+		w->queue_tail = t->prev;
+	t->next = t->prev = NULL;
+	w->nqueued--;
+}
+
+void
+worker_start_queued(struct worker *w)
+{
+	struct wtask *t, *next;
+
+	for (t = w->queue_head; t != NULL; t = next) {
+		const struct hq_task_desc *d = &t->spec->d;
+		int rc;
+
+		next = t->next;
+		/* The server chose the variant and accounts for it. */
+		rc = hq_ralloc_try(w->ralloc, &d->req.v[t->variant], &t->alloc);
+		if (rc == HQ_EINVAL) {
+			/* Can never fit here: the server's view of our
+			 * resources differs from ours. Fail it loudly. */
+			unlink_queued(w, t);
+			worker_report_failed(w, t,
+			    "The worker cannot provide the resources this "
+			    "task requests");
+			worker_task_free(t);
+			continue;
+		}
+		if (rc != 0)
+			continue;
+		unlink_queued(w, t);
+		if (w->opts.bench)
+			task_bench(w, t);
+		else
+			task_spawn(w, t);
+	}
+}
