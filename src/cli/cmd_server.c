@@ -92,6 +92,11 @@ static const struct hq_opt start_opts[] = {
 	    "Start from the consistent prefix of a damaged journal" },
 	{ "journal-map-size", 0, HQ_OPT_VALUE, "BYTES",
 	    "Maximal journal size (default 64 GiB)" },
+	{ "journal-retention", 0, HQ_OPT_VALUE, "TIME",
+	    "Drop journal history older than this (default 7d; 0: keep all)" },
+	{ "reconnect-grace", 0, HQ_OPT_VALUE, "TIME",
+	    "How long workers in reconnect mode may take to come back "
+	    "(default 30s)" },
 	{ "access-file", 0, HQ_OPT_VALUE, "PATH",
 	    "Use a pre-generated access file" },
 	{ "disable-client-authentication-and-encryption", 0, HQ_OPT_FLAG, NULL,
@@ -163,6 +168,18 @@ cmd_server_start(struct cli *c, int argc, char **argv)
 			    "invalid value for '--scheduler-time-limit': %s",
 			    eb.msg);
 	}
+	o.journal_retention_ms = 7ULL * 24 * 3600 * 1000;
+	if ((v = hq_args_get(&a, "journal-retention")) != NULL &&
+	    strcmp(v, "0") != 0 &&
+	    hq_parse_duration(v, &o.journal_retention_ms, &eb) != 0)
+		cli_fail(c, "invalid value for '--journal-retention': %s",
+		    eb.msg);
+	if (v != NULL && strcmp(v, "0") == 0)
+		o.journal_retention_ms = 0;
+	o.reconnect_grace_ms = 30 * 1000;
+	if ((v = hq_args_get(&a, "reconnect-grace")) != NULL &&
+	    hq_parse_duration(v, &o.reconnect_grace_ms, &eb) != 0)
+		cli_fail(c, "invalid value for '--reconnect-grace': %s", eb.msg);
 	if ((v = hq_args_get(&a, "journal-map-size")) != NULL &&
 	    hq_parse_u64(v, &o.journal_map_size, &eb) != 0)
 		cli_fail(c, "invalid value for '--journal-map-size': %s",

@@ -48,8 +48,11 @@ static const struct hq_opt worker_start_opts[] = {
 	    "Batch system to read [default: detect]" },
 	{ "hostname", 0, HQ_OPT_VALUE, "HOSTNAME",
 	    "Hostname reported to the server" },
-	{ "on-server-lost", 0, HQ_OPT_VALUE, "stop|finish-running",
+	{ "on-server-lost", 0, HQ_OPT_VALUE, "stop|finish-running|reconnect",
 	    "What to do when the server is lost [default: stop]" },
+	{ "reconnect-timeout", 0, HQ_OPT_VALUE, "DURATION",
+	    "With --on-server-lost reconnect: how long to keep trying "
+	    "[default: 10m]" },
 	{ "work-dir", 0, HQ_OPT_VALUE, "PATH",
 	    "Working directory of the worker" },
 	{ "retract-check-interval", 0, HQ_OPT_VALUE, "DURATION",
@@ -474,10 +477,15 @@ cmd_worker_start(struct cli *c, int argc, char **argv)
 	if ((v = worker_opt(&a, opts, "on-server-lost")) != NULL) {
 		if (strcmp(v, "finish-running") == 0)
 			o.on_server_lost = WORKER_ON_LOST_FINISH;
+		else if (strcmp(v, "reconnect") == 0)
+			o.on_server_lost = WORKER_ON_LOST_RECONNECT;
 		else if (strcmp(v, "stop") != 0)
 			worker_bad_value(c, "on-server-lost", v,
-			    "possible values: stop, finish-running");
+			    "possible values: stop, finish-running, reconnect");
 	}
+	o.reconnect_timeout_ms = 10 * 60 * 1000;
+	worker_check_duration(c, &a, "reconnect-timeout", false,
+	    &o.reconnect_timeout_ms);
 	o.work_dir = worker_opt(&a, opts, "work-dir");
 	o.bench = worker_flag(&a, opts, "bench");
 	worker_start_cli = c;

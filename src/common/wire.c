@@ -749,7 +749,7 @@ dec_held(Hq__HeldTask *const *v, size_t n, struct hq_held_task **out,
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if ((unsigned)v[i]->status > HQ_HELD_FAILED) {
+		if ((unsigned)v[i]->status > HQ_HELD_QUEUED) {
 			size_t k;
 
 			for (k = 0; k < i; k++)
@@ -886,6 +886,15 @@ hq_wire_encode_cmsg(const struct hq_cmsg *m, struct hq_buf *out)
 		msg.wait = w;
 		break;
 	}
+	case HQ_CMSG_STREAM: {
+		Hq__StreamRequest *st = AR_NEW(&a, Hq__StreamRequest);
+
+		hq__stream_request__init(st);
+		st->live = m->live;
+		msg.msg_case = HQ__CLIENT_MESSAGE__MSG_STREAM;
+		msg.stream = st;
+		break;
+	}
 	default:
 		rc = HQ_EINVAL;
 	}
@@ -969,6 +978,10 @@ hq_wire_decode_cmsg(const uint8_t *p, size_t len, struct hq_cmsg *m,
 		m->progress = msg->wait->progress;
 		m->notify = msg->wait->notify;
 		rc = dec_selector(msg->wait->selector, &m->sel, eb);
+		break;
+	case HQ__CLIENT_MESSAGE__MSG_STREAM:
+		m->kind = HQ_CMSG_STREAM;
+		m->live = msg->stream->live;
 		break;
 	default:
 		rc = hq_errf(eb, HQ_EPROTO, "empty client message");
@@ -1889,5 +1902,30 @@ hq_wire_decode_submit(const uint8_t *p, size_t len, struct hq_submit *s,
 		return hq_errf(eb, HQ_EPROTO, "undecodable submit");
 	rc = dec_submit(m, s, eb);
 	hq__submit__free_unpacked(m, NULL);
+	return rc;
+}
+
+int
+hq_wire_encode_wconfig(const struct hq_worker_config *c, struct hq_buf *out)
+{
+	struct arena a = { NULL };
+	Hq__WorkerConfig *m = enc_wconfig(&a, c);
+
+	pack_into(&m->base, out);
+	ar_free(&a);
+	return 0;
+}
+
+int
+hq_wire_decode_wconfig(const uint8_t *p, size_t len,
+    struct hq_worker_config *c, struct hq_errbuf *eb)
+{
+	Hq__WorkerConfig *m = hq__worker_config__unpack(NULL, len, p);
+	int rc;
+
+	if (m == NULL)
+		return hq_errf(eb, HQ_EPROTO, "undecodable worker configuration");
+	rc = dec_wconfig(m, c, eb);
+	hq__worker_config__free_unpacked(m, NULL);
 	return rc;
 }

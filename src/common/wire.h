@@ -40,6 +40,7 @@ enum hq_cmsg_kind {
 	HQ_CMSG_QUERY,
 	HQ_CMSG_COMMAND,
 	HQ_CMSG_WAIT,
+	HQ_CMSG_STREAM,
 };
 
 enum hq_query_kind {
@@ -95,6 +96,8 @@ struct hq_cmsg {
 	bool without_close;
 	bool progress;
 	bool notify;
+	/* stream */
+	bool live;
 };
 
 void hq_cmsg_fini(struct hq_cmsg *m);
@@ -172,6 +175,7 @@ enum hq_held_status {
 	HQ_HELD_RUNNING = 0,
 	HQ_HELD_FINISHED,
 	HQ_HELD_FAILED,
+	HQ_HELD_QUEUED,
 };
 
 struct hq_held_task {
@@ -261,5 +265,9 @@ int hq_wire_decode_event(const uint8_t *p, size_t len, struct hq_event *ev,
 int hq_wire_encode_submit(const struct hq_submit *s, struct hq_buf *out);
 int hq_wire_decode_submit(const uint8_t *p, size_t len, struct hq_submit *s,
     struct hq_errbuf *eb);
+int hq_wire_encode_wconfig(const struct hq_worker_config *c,
+    struct hq_buf *out);
+int hq_wire_decode_wconfig(const uint8_t *p, size_t len,
+    struct hq_worker_config *c, struct hq_errbuf *eb);
 
 #endif

@@ -84,6 +84,8 @@ client_on_close(struct hq_conn *c, const char *why, void *arg)
 	(void)why;
 	if (cl->waiter != NULL)
 		waiter_free(s, cl->waiter);
+	if (cl->streaming && cl->in_live)
+		s->nlive--;
 	if (cl->prev)
 		cl->prev->next = cl->next;
 	else
@@ -737,6 +739,22 @@ client_command(struct server *s, struct client *cl, struct hq_cmsg *m)
 		 * reply below is released once everything so far is
 		 * durable. */
 		break;
+	case HQ_C_JOURNAL_PRUNE: {
+		struct hq_errbuf eb;
+		uint64_t dropped = 0;
+
+		if (server_prune(s, &dropped, &eb) != 0) {
+			hq_smsg_fini(&r);
+			server_send_error(s, cl->conn, "%s", eb.msg);
+			return;
+		}
+		hq_smsg_add_line(&r, HQ_LINE_INFO,
+		    "Journal pruned: %llu event(s) of history dropped; the "
+		    "state is kept in the checkpoint at event %llu",
+		    (unsigned long long)dropped,
+		    (unsigned long long)s->last_ckpt_seq);
+		break;
+	}
 	default:
 		hq_smsg_fini(&r);
 		server_send_error(s, cl->conn,
@@ -908,6 +926,9 @@ client_on_frame(struct hq_conn *c, const uint8_t *data, size_t len,
 		break;
 	case HQ_CMSG_WAIT:
 		client_wait(s, cl, &m);
+		break;
+	case HQ_CMSG_STREAM:
+		jstream_start(s, cl, m.live);
 		break;
 	default:
 		server_send_error(s, c, "unexpected message");

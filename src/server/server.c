@@ -19,6 +19,7 @@
 
 #include "common/log.h"
 #include "common/version.h"
+#include "server/snapshot.h"
 
 /* ---- mutation path ---------------------------------------------------- */
 
@@ -30,11 +31,13 @@ journal_append(struct server *s, const struct hq_event *ev)
 
 	if (s->journal == NULL) {
 		s->last_seq = ++s->mem_seq;
+		jstream_event(s, ev, s->last_seq);
 		return;
 	}
 	hq_buf_reset(&s->enc);
 	hq_wire_encode_event(ev, &s->enc);
 	rc = hq_journal_append(s->journal, s->enc.data, s->enc.len, &seq);
+	s->bytes_since_ckpt += s->enc.len;
 	if (rc != 0) {
 		/* The journal refuses appends after a failed commit. */
 		if (!s->journal_failed)
@@ -44,6 +47,7 @@ journal_append(struct server *s, const struct hq_event *ev)
 		return;
 	}
 	s->last_seq = seq;
+	jstream_event(s, ev, seq);
 }
 
 static void
@@ -197,6 +201,138 @@ release_all(struct server *s, uint64_t durable)
 	server_finish_stop(s);
 }
 
+/* ---- checkpoints ------------------------------------------------------------ */
+
+/* Checkpoints keep restarts bounded: a restart loads the newest one and
+ * replays the events after it. One is taken when the tail since the last
+ * one outgrows both 16 MiB and four times the last snapshot, so the cost
+ * of writing them stays proportional to the events journalled. */
+#define CKPT_MIN_BYTES (16u << 20)
+
+void
+server_checkpoint(struct server *s)
+{
+	struct hq_buf b;
+	int rc;
+
+	if (s->journal == NULL || s->journal_failed)
+		return;
+	run_close(s);
+	if (s->last_seq == s->last_ckpt_seq)
+		return;
+	hq_buf_init(&b);
+	hq_state_snapshot(s->st, &b);
+	rc = hq_journal_put_checkpoint(s->journal, s->last_seq, b.data, b.len);
+	if (rc != 0) {
+		hq_warn("cannot write a checkpoint: %s", hq_strerror(rc));
+	} else {
+		s->last_snap_len = b.len;
+		s->last_ckpt_seq = s->last_seq;
+		s->bytes_since_ckpt = 0;
+		hq_debug("checkpoint at event %llu (%zu bytes)",
+		    (unsigned long long)s->last_seq, b.len);
+	}
+	hq_buf_fini(&b);
+}
+
+static void
+maybe_checkpoint(struct server *s)
+{
+	if (s->journal != NULL && s->bytes_since_ckpt > CKPT_MIN_BYTES &&
+	    s->bytes_since_ckpt > 4 * (uint64_t)s->last_snap_len)
+		server_checkpoint(s);
+}
+
+struct ckpt_scan {
+	struct hq_journal *j;
+	uint64_t cutoff_ms;
+	uint64_t best;
+};
+
+static int
+record_time_cb(uint64_t seq, const void *rec, size_t len, void *arg)
+{
+	struct hq_event ev;
+	uint64_t *t = arg;
+
+	(void)seq;
+	if (hq_wire_decode_event(rec, len, &ev, NULL) == 0) {
+		*t = ev.time_ms;
+		hq_event_fini(&ev);
+	}
+	return 1; /* one record is enough */
+}
+
+static int
+ckpt_scan_cb(uint64_t seq, const void *snap, size_t len, void *arg)
+{
+	struct ckpt_scan *c = arg;
+	uint64_t t = 0;
+
+	(void)snap;
+	(void)len;
+	hq_journal_foreach(c->j, seq, seq, record_time_cb, &t);
+	if (t != 0 && t <= c->cutoff_ms && seq > c->best)
+		c->best = seq;
+	return 0;
+}
+
+/* Drop history older than the retention period, at a durable checkpoint. */
+static void
+apply_retention(struct server *s)
+{
+	struct ckpt_scan c;
+	struct hq_errbuf eb;
+	uint64_t now = hq_now_ms();
+
+	if (s->journal == NULL || s->opts.journal_retention_ms == 0 ||
+	    now < s->opts.journal_retention_ms)
+		return;
+	c.j = s->journal;
+	c.cutoff_ms = now - s->opts.journal_retention_ms;
+	c.best = 0;
+	hq_journal_foreach_checkpoint(s->journal, ckpt_scan_cb, &c);
+	if (c.best > 1 && hq_journal_prune(s->journal, c.best, &eb) != 0)
+		hq_warn("journal retention: %s", eb.msg);
+}
+
+int
+server_sync_commit(struct server *s, struct hq_errbuf *eb)
+{
+	int rc;
+
+	run_close(s);
+	if (s->journal == NULL) {
+		release_all(s, s->last_seq);
+		return 0;
+	}
+	if (s->journal_failed)
+		return hq_errf(eb, HQ_EJOURNAL, "the journal failed earlier");
+	if ((rc = hq_journal_commit(s->journal, eb)) != 0)
+		return rc;
+	release_all(s, hq_journal_durable_seq(s->journal));
+	return 0;
+}
+
+int
+server_prune(struct server *s, uint64_t *dropped, struct hq_errbuf *eb)
+{
+	struct hq_journal_stat before, after;
+	int rc;
+
+	if (s->journal == NULL)
+		return hq_errf(eb, HQ_EINVAL, "the server runs without a journal");
+	hq_journal_stat(s->journal, &before);
+	server_checkpoint(s);
+	if ((rc = server_sync_commit(s, eb)) != 0)
+		return rc;
+	if ((rc = hq_journal_prune(s->journal, s->last_ckpt_seq, eb)) != 0)
+		return rc;
+	hq_journal_stat(s->journal, &after);
+	*dropped = before.n_records - after.n_records;
+	return 0;
+}
+
 /* ---- state hooks --------------------------------------------------------- */
 
 static void
@@ -257,7 +393,9 @@ server_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		schedule(s);
 	workers_dispatch(s);
 	clients_flush_waiters(s);
+	jstream_pump(s);
 	run_close(s);
+	maybe_checkpoint(s);
 	if (s->journal == NULL) {
 		release_all(s, s->last_seq);
 		return;
@@ -323,6 +461,7 @@ server_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	workers_check_heartbeats(s);
+	workers_check_reconnects(s);
 	if (s->opts.idle_timeout_ms > 0 && !s->stopping) {
 		if (!server_idle(s)) {
 			s->idle_since_us = hq_mono_us();
@@ -403,6 +542,7 @@ server_request_stop(struct server *s)
 struct replay_ctx {
 	struct hq_state *st;
 	uint64_t last;
+	uint64_t bytes;
 	uint64_t failed_seq;
 	char msg[600];
 };
@@ -425,6 +565,7 @@ replay_cb(uint64_t seq, const void *rec, size_t len, void *arg)
 		return rc;
 	}
 	c->last = seq;
+	c->bytes += len;
 	return 0;
 }
 
@@ -436,9 +577,33 @@ server_recover(struct server *s, struct hq_errbuf *eb)
 	size_t len;
 	int rc;
 
+	uint64_t from = 1, cseq;
+	void *snap = NULL;
+	size_t slen;
+
+	if (hq_journal_latest_checkpoint(s->journal, &cseq, &snap, &slen) ==
+	    0) {
+		struct hq_state *restored = NULL;
+		struct hq_errbuf inner;
+
+		rc = hq_state_restore(snap, slen, &restored, &inner);
+		free(snap);
+		if (rc != 0)
+			return hq_errf(eb, rc,
+			    "journal %s: the checkpoint at event %llu cannot "
+			    "be loaded: %s. Run `hq-replay verify %s` to "
+			    "inspect the file",
+			    s->opts.journal_path, (unsigned long long)cseq,
+			    inner.msg, s->opts.journal_path);
+		hq_state_destroy(s->st);
+		s->st = restored;
+		from = cseq + 1;
+		s->last_ckpt_seq = cseq;
+		s->last_snap_len = slen;
+	}
 	memset(&ctx, 0, sizeof ctx);
 	ctx.st = s->st;
-	rc = hq_journal_foreach(s->journal, 1, UINT64_MAX, replay_cb, &ctx);
+	rc = hq_journal_foreach(s->journal, from, UINT64_MAX, replay_cb, &ctx);
 	if (rc != 0) {
 		if (ctx.failed_seq != 0)
 			return hq_errf(eb, rc,
@@ -451,10 +616,13 @@ server_recover(struct server *s, struct hq_errbuf *eb)
 		    s->opts.journal_path, hq_strerror(rc));
 	}
 	s->last_seq = s->durable_seq = hq_journal_last_seq(s->journal);
-	if (ctx.last > 0)
-		hq_info("Restored %llu events from %s: %u job(s)",
-		    (unsigned long long)ctx.last, s->opts.journal_path,
-		    s->st->njobs_live);
+	if (ctx.last > 0 || from > 1)
+		hq_info("Restored %s: %u job(s); checkpoint at event %llu, "
+			"%llu event(s) replayed after it",
+		    s->opts.journal_path, s->st->njobs_live,
+		    (unsigned long long)(from - 1),
+		    (unsigned long long)(ctx.last ? ctx.last - from + 1 : 0));
+	s->bytes_since_ckpt = ctx.bytes;
 	if (hq_journal_get_meta(s->journal, "access", &val, &len) == 0) {
 		struct hq_errbuf inner;
 		char *text = hq_xstrndup(val, len);
@@ -590,19 +758,15 @@ server_emit_started(struct server *s)
 	ev.u.started.pid = (uint32_t)getpid();
 	ev.u.started.host = s->hostname;
 	server_emit(s, &ev, NULL);
-	/* Workers of the previous run are gone: their tasks go back to
-	 * waiting (new instance ids, no crash counted). */
+	/* Workers of the previous run: those in reconnect mode still run
+	 * their tasks and get a grace period to come back; the others are
+	 * gone and their tasks go back to waiting (no crash counted). */
 	for (i = 1; i < s->st->workers_cap; i++) {
 		struct hq_sworker *w = s->st->workers[i];
 
 		if (w == NULL || !w->online)
 			continue;
-		memset(&ev, 0, sizeof ev);
-		ev.kind = HQ_EV_WORKER_LOST;
-		ev.time_ms = s->start_ms;
-		ev.u.wlost.worker_id = w->id;
-		ev.u.wlost.reason = HQ_LOST_SERVER_RESTART;
-		server_emit(s, &ev, NULL);
+		workers_disconnected(s, w->id, HQ_LOST_SERVER_RESTART);
 	}
 }
 
@@ -664,6 +828,7 @@ server_main(const struct server_opts *o)
 		if ((rc = hq_journal_commit(s->journal, &eb)) != 0)
 			goto fail;
 		s->durable_seq = hq_journal_durable_seq(s->journal);
+		apply_retention(s);
 	}
 	if ((rc = hq_server_dir_new_instance(s->server_dir, &s->instance_dir,
 		 &eb)) != 0)
@@ -706,8 +871,11 @@ server_main(const struct server_opts *o)
 
 	ev_run(s->loop, 0);
 
-	/* Left the loop (stop done or timed out): drop what is left. */
+	/* Left the loop (stop done or timed out): drop what is left. A last
+	 * checkpoint makes the next start fast. */
 	run_close(s);
+	if (!s->journal_failed)
+		server_checkpoint(s);
 	if (s->journal != NULL && !s->journal_failed &&
 	    hq_journal_commit(s->journal, &eb) != 0)
 		hq_error("final journal commit failed: %s", eb.msg);

@@ -35,6 +35,8 @@ struct server_opts {
 	bool disable_worker_auth;
 	bool journal_recover;
 	uint64_t journal_map_size;
+	uint64_t journal_retention_ms; /* 0: keep all history */
+	uint64_t reconnect_grace_ms;   /* how long lost workers may come back */
 };
 
 struct client;
@@ -58,6 +60,11 @@ struct client {
 	bool hello_done;
 	struct waiter *waiter;
 	uint64_t id;
+	/* journal stream/replay: history [hist_next, ...], then live */
+	bool streaming;
+	bool stream_live; /* asked for live events after the history */
+	bool in_live;	  /* history sent, receiving live events */
+	uint64_t hist_next;
 };
 
 struct wconn {
@@ -88,6 +95,7 @@ struct server {
 	struct wconn *wconns;
 	struct waiter *waiters;
 	uint64_t next_client_id;
+	uint32_t nlive; /* clients receiving live events */
 
 	/* The mutation path. */
 	struct hq_event run; /* open TASK_RUN being coalesced */
@@ -98,6 +106,9 @@ struct server {
 	uint64_t durable_seq;	 /* last event known durable */
 	uint64_t mem_seq;	 /* event counter without a journal */
 	bool journal_failed;
+	uint64_t bytes_since_ckpt; /* journal bytes since the last checkpoint */
+	size_t last_snap_len;
+	uint64_t last_ckpt_seq;
 	struct hq_plan plan;
 	struct hq_sched_opts sched;
 	bool need_schedule;
@@ -128,6 +139,12 @@ int server_emit(struct server *s, const struct hq_event *ev,
 /* One task transition, coalesced into runs of (kind, job, worker). */
 void server_emit_run(struct server *s, enum hq_run_kind kind, uint32_t job,
     uint32_t worker, uint32_t task_id, uint32_t variant);
+/* Commit everything now (synchronously) and release what it covers. */
+int server_sync_commit(struct server *s, struct hq_errbuf *eb);
+/* Write a checkpoint of the state into the next commit. */
+void server_checkpoint(struct server *s);
+/* Checkpoint, commit, and drop the history before the checkpoint. */
+int server_prune(struct server *s, uint64_t *dropped, struct hq_errbuf *eb);
 /* Close the open run; returns the seq replies must be tagged with. */
 uint64_t server_seq(struct server *s);
 /* Encode a message and queue it on a connection, tagged with the seq. */
@@ -151,6 +168,14 @@ void clients_job_changed(struct server *s, const struct hq_job *job);
 void clients_flush_waiters(struct server *s);
 void clients_close_all(struct server *s);
 
+/* ---- jstream.c (journal stream / replay) -------------------------------- */
+
+void jstream_start(struct server *s, struct client *cl, bool live);
+/* Send the next piece of history to streaming clients (each iteration). */
+void jstream_pump(struct server *s);
+/* A journalled event: forward it to live streams. */
+void jstream_event(struct server *s, const struct hq_event *ev, uint64_t seq);
+
 /* ---- workers.c --------------------------------------------------------- */
 
 void workers_accept(int fd, void *arg);
@@ -159,6 +184,12 @@ void workers_task_revoked(struct server *s, uint32_t worker, uint32_t job,
     uint32_t task_id, uint32_t instance);
 void workers_check_heartbeats(struct server *s);
 void workers_stop(struct server *s, uint32_t worker_id);
+/* A worker without a connection: lost now, or (reconnect mode) kept until
+ * the grace period ends. */
+void workers_disconnected(struct server *s, uint32_t worker_id,
+    enum hq_worker_lost_reason reason);
+/* Expire workers whose grace period ended. */
+void workers_check_reconnects(struct server *s);
 void workers_close_all(struct server *s);
 struct wconn *workers_find(struct server *s, uint32_t worker_id);
 

@@ -191,8 +191,8 @@ hq_job_task_waiting_deps(const struct hq_job *job, uint32_t idx)
 
 /* ---- resource requests -------------------------------------------------- */
 
-static void
-rq_key(struct hq_buf *b, const struct hq_res_request *r)
+void
+hq_rq_key(struct hq_buf *b, const struct hq_res_request *r)
 {
 	uint32_t i, j;
 
@@ -217,7 +217,7 @@ rq_intern(struct hq_state *st, const struct hq_res_request *req)
 	uint32_t i, j;
 
 	hq_buf_init(&key);
-	rq_key(&key, req);
+	hq_rq_key(&key, req);
 	for (i = 0; i < st->nrqs; i++)
 		if (strcmp(st->rqs[i].key, (char *)key.data) == 0) {
 			hq_buf_fini(&key);

@@ -144,6 +144,10 @@ struct hq_sworker {
 	/* Not journaled: set by the glue. A draining worker (stopping, or
 	 * finishing its running tasks) gets no new tasks. */
 	bool draining;
+	/* Not journaled: a reconnect-mode worker without a connection keeps
+	 * its tasks until this time (ms), then it is lost with 'await_reason'. */
+	uint64_t reconnect_deadline_ms;
+	enum hq_worker_lost_reason await_reason;
 };
 
 struct hq_state_hooks {
@@ -218,6 +222,9 @@ int32_t hq_state_resource_id(const struct hq_state *st, const char *name);
 /* Total of a worker's resource (0 if it has none). */
 uint64_t hq_sworker_total(const struct hq_sworker *w, uint32_t rid);
 uint64_t hq_sworker_used(const struct hq_sworker *w, uint32_t rid);
+/* The interning key of a resource request (NUL-terminated in b). */
+struct hq_buf;
+void hq_rq_key(struct hq_buf *b, const struct hq_res_request *r);
 /* Dependencies of task idx (indices), for display. */
 uint32_t hq_job_task_ndeps(const struct hq_job *job, uint32_t idx);
 uint32_t hq_job_task_waiting_deps(const struct hq_job *job, uint32_t idx);

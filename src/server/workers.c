@@ -87,6 +87,50 @@ worker_lost(struct server *s, uint32_t worker_id,
 	server_emit(s, &ev, NULL);
 }
 
+void
+workers_disconnected(struct server *s, uint32_t worker_id,
+    enum hq_worker_lost_reason reason)
+{
+	struct hq_sworker *w = hq_state_worker(s->st, worker_id);
+
+	if (w == NULL || !w->online)
+		return;
+	if (w->cfg.on_server_lost != NULL &&
+	    strcmp(w->cfg.on_server_lost, "reconnect") == 0 &&
+	    s->opts.reconnect_grace_ms > 0) {
+		/* Its tasks keep running over there: wait for it. */
+		w->draining = true;
+		w->reconnect_deadline_ms = hq_now_ms() +
+		    s->opts.reconnect_grace_ms;
+		w->await_reason = reason;
+		hq_info("Worker %u disconnected; waiting up to %llu s for it to "
+			"reconnect",
+		    worker_id,
+		    (unsigned long long)(s->opts.reconnect_grace_ms / 1000));
+		return;
+	}
+	worker_lost(s, worker_id, reason);
+}
+
+void
+workers_check_reconnects(struct server *s)
+{
+	uint64_t now = hq_now_ms();
+	uint32_t i;
+
+	for (i = 1; i < s->st->workers_cap; i++) {
+		struct hq_sworker *w = s->st->workers[i];
+
+		if (w == NULL || !w->online || w->reconnect_deadline_ms == 0 ||
+		    now < w->reconnect_deadline_ms)
+			continue;
+		w->reconnect_deadline_ms = 0;
+		w->draining = false;
+		hq_warn("Worker %u did not come back in time", w->id);
+		worker_lost(s, w->id, w->await_reason);
+	}
+}
+
 static void
 wconn_on_close(struct hq_conn *c, const char *why, void *arg)
 {
@@ -97,7 +141,7 @@ wconn_on_close(struct hq_conn *c, const char *why, void *arg)
 	if (wc->worker_id != 0 && !wc->stopping && !s->stopping) {
 		hq_debug("worker %u: connection closed: %s", wc->worker_id,
 		    why ? why : "");
-		worker_lost(s, wc->worker_id, HQ_LOST_CONNECTION);
+		workers_disconnected(s, wc->worker_id, HQ_LOST_CONNECTION);
 	}
 	if (wc->prev)
 		wc->prev->next = wc->next;
@@ -156,7 +200,8 @@ workers_check_heartbeats(struct server *s)
 			continue;
 		if (now - wc->last_seen_us > limit) {
 			hq_warn("Worker %u: heartbeat lost", wc->worker_id);
-			worker_lost(s, wc->worker_id, HQ_LOST_HEARTBEAT);
+			workers_disconnected(s, wc->worker_id,
+			    HQ_LOST_HEARTBEAT);
 			wc->stopping = true;
 			hq_conn_abort(wc->conn, "heartbeat lost");
 		}
@@ -174,6 +219,112 @@ workers_task_revoked(struct server *s, uint32_t worker, uint32_t job,
 }
 
 /* ---- registration ------------------------------------------------------ */
+
+static struct hq_task *report_task(struct server *s, struct wconn *wc,
+    uint32_t job_id, uint32_t task_id, uint32_t instance,
+    struct hq_job **jobp);
+static void send_ack(struct server *s, struct wconn *wc, uint64_t report_seq);
+
+/*
+ * A known worker comes back (after a server restart, or a lost
+ * connection): adopt the task instances it reports instead of rerunning
+ * them, accept the results it finished meanwhile, requeue what it never
+ * got, and tell it to drop what the server gave away. false: not adopted
+ * (a stranger, or a different server).
+ */
+static bool
+wconn_adopt(struct server *s, struct wconn *wc, struct hq_wmsg *m)
+{
+	struct hq_sworker *w = hq_state_worker(s->st, m->worker_id);
+	struct hq_held_task *cancel = NULL;
+	struct hq_u32map seen;
+	struct hq_inflight *lost = NULL;
+	uint32_t ncancel = 0, nlost = 0, i, v;
+	struct hq_vmsg r;
+
+	if (w == NULL || !w->online || w->reconnect_deadline_ms == 0 ||
+	    workers_find(s, w->id) != NULL || m->server_uid == NULL ||
+	    strcmp(m->server_uid, s->access.server_uid) != 0)
+		return false;
+	wc->worker_id = w->id;
+	hq_u32map_init(&seen);
+	cancel = hq_xcalloc(m->nheld + 1, sizeof *cancel);
+	for (i = 0; i < m->nheld; i++) {
+		const struct hq_held_task *h = &m->held[i];
+		struct hq_job *job;
+		struct hq_task *t = report_task(s, wc, h->job, h->task,
+		    h->instance, &job);
+
+		if (t == NULL) {
+			if (h->status == HQ_HELD_RUNNING ||
+			    h->status == HQ_HELD_QUEUED)
+				cancel[ncancel++] = *h;
+			continue;
+		}
+		hq_u32map_put(&seen,
+		    (uint64_t)job->id << 32 | (uint32_t)(t - job->tasks), 1);
+		switch (h->status) {
+		case HQ_HELD_RUNNING:
+			if (t->state == HQ_TASK_WAITING)
+				server_emit_run(s, HQ_RUN_STARTED, job->id,
+				    w->id, t->id, 0);
+			break;
+		case HQ_HELD_QUEUED:
+			break;
+		case HQ_HELD_FINISHED:
+			server_emit_run(s, HQ_RUN_FINISHED, job->id, w->id,
+			    t->id, 0);
+			break;
+		case HQ_HELD_FAILED: {
+			struct hq_event ev;
+
+			memset(&ev, 0, sizeof ev);
+			ev.kind = HQ_EV_TASK_FAILED;
+			ev.time_ms = hq_now_ms();
+			ev.u.failed.job = job->id;
+			ev.u.failed.task = t->id;
+			ev.u.failed.error = h->error ? h->error : (char *)"";
+			server_emit(s, &ev, NULL);
+			break;
+		}
+		}
+	}
+	/* What the server thinks the worker has but it does not: requeue. */
+	for (i = 0; i < w->ninflight; i++)
+		if (!hq_u32map_get(&seen,
+			(uint64_t)w->inflight[i].job << 32 |
+			    w->inflight[i].idx,
+			&v)) {
+			lost = hq_xreallocarray(lost, nlost + 1, sizeof *lost);
+			lost[nlost++] = w->inflight[i];
+		}
+	for (i = 0; i < nlost; i++) {
+		struct hq_job *job = hq_state_job(s->st, lost[i].job);
+
+		server_emit_run(s, HQ_RUN_REQUEUED, job->id, w->id,
+		    job->tasks[lost[i].idx].id, 0);
+	}
+	w->draining = false;
+	w->reconnect_deadline_ms = 0;
+	wc->heartbeat_ms = w->cfg.heartbeat_ms ? w->cfg.heartbeat_ms : 8000;
+	hq_info("Worker %u reconnected from %s: %u task(s) adopted, %u "
+		"requeued, %u dropped",
+	    w->id, hq_conn_peer(wc->conn), m->nheld - ncancel, nlost, ncancel);
+	memset(&r, 0, sizeof r);
+	r.kind = HQ_VMSG_WELCOME;
+	r.protocol_version = HQ_PROTOCOL_VERSION;
+	r.version = (char *)HQ_VERSION;
+	r.worker_id = w->id;
+	r.server_uid = s->access.server_uid;
+	r.held = cancel;
+	r.nheld = ncancel;
+	server_send_vmsg(s, wc->conn, &r);
+	s->need_schedule = true;
+	free(cancel);
+	free(lost);
+	hq_u32map_fini(&seen);
+	return true;
+}
 
 static void
 wconn_hello(struct server *s, struct wconn *wc, struct hq_wmsg *m)
@@ -197,6 +348,8 @@ wconn_hello(struct server *s, struct wconn *wc, struct hq_wmsg *m)
 		hq_conn_close(wc->conn, "version mismatch");
 		return;
 	}
+	if (m->worker_id != 0 && wconn_adopt(s, wc, m))
+		return;
 	id = s->st->next_worker_id;
 	memset(&ev, 0, sizeof ev);
 	ev.kind = HQ_EV_WORKER_CONNECTED;
@@ -217,6 +370,10 @@ wconn_hello(struct server *s, struct wconn *wc, struct hq_wmsg *m)
 	r.version = (char *)HQ_VERSION;
 	r.worker_id = id;
 	r.server_uid = s->access.server_uid;
+	/* A worker that held tasks of another server (or of a past it was
+	 * not adopted for) drops them. */
+	r.held = m->held;
+	r.nheld = m->nheld;
 	server_send_vmsg(s, wc->conn, &r);
 }
 

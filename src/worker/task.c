@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Running tasks: resources, paths, environment, posix_spawn, time limits,
+ * Running tasks: resources, paths, environment, vfork/exec, time limits,
  * cancel (SIGINT to the group, SIGKILL after 1 s) and the result report.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -442,15 +442,77 @@ open_output(const char *path)
 	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 }
 
+/*
+ * vfork + exec rather than posix_spawn, which cannot set PR_SET_PDEATHSIG:
+ * a task must not outlive its worker (spec 2.4). The child runs in a new
+ * session with default signal dispositions and an empty mask, 'fds' as its
+ * stdin/stdout/stderr and nothing else open. Returns 0 and *pid, or the errno
+ * of the failed step (the child has then been reaped).
+ */
+static int
+task_exec(char *const *argv, char *const *envp, const char *cwd,
+    const int fds[3], pid_t *pid)
+{
+	volatile int err = 0;
+	sigset_t all, old;
+	pid_t parent = getpid(), child;
+	int i;
+
+	/* No handler of ours may run in the child, which shares our memory. */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	child = vfork();
+	if (child == 0) {
+		struct sigaction sa;
+		sigset_t none;
+
+		for (i = 1; i < NSIG; i++) {
+			if (sigaction(i, NULL, &sa) == 0 &&
+			    sa.sa_handler != SIG_DFL) {
+				sa.sa_handler = SIG_DFL;
+				sa.sa_flags = 0;
+				sigaction(i, &sa, NULL);
+			}
+		}
+		if (setsid() < 0 || prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 ||
+		    chdir(cwd) != 0) {
+			err = errno;
+			_exit(127);
+		}
+		if (getppid() != parent) /* died before the prctl */
+			_exit(127);
+		for (i = 0; i < 3; i++) {
+			if (fds[i] == i ? fcntl(i, F_SETFD, 0) != 0
+					: dup2(fds[i], i) < 0) {
+				err = errno;
+				_exit(127);
+			}
+		}
+		closefrom(3);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execvpe(argv[0], argv, envp);
+		err = errno;
+		_exit(127);
+	}
+	if (child < 0) {
+		err = errno;
+	} else if (err != 0) {
+		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+			;
+	} else {
+		*pid = child;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return err;
+}
+
 /* Start one task whose resources are allocated. false: it failed. */
 static void
 task_spawn(struct worker *w, struct wtask *t)
 {
 	const struct hq_task_desc *d = &t->spec->d;
 	struct hq_task_paths p;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, all;
 	struct envb env = { NULL, 0, 0 };
 	char *cpus_labels = NULL, **argv = NULL, *err = NULL;
 	int fds[3] = { -1, -1, -1 }, pipefd[2] = { -1, -1 }, rc;
@@ -533,21 +595,7 @@ task_spawn(struct worker *w, struct wtask *t)
 	for (i = 0; i < d->argc; i++)
 		argv[argc++] = d->argv[i];
 
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
-		POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addchdir_np(&fa, p.cwd);
-	for (i = 0; i < 3; i++)
-		posix_spawn_file_actions_adddup2(&fa, fds[i], (int)i);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	rc = posix_spawnp(&t->pid, argv[0], &fa, &attr, argv, env.v);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
+	rc = task_exec(argv, env.v, p.cwd, fds, &t->pid);
 	if (rc != 0) {
 		err = spawn_error(d, rc);
 		t->pid = 0;

@@ -59,6 +59,37 @@ worker_report_finished(struct worker *w, struct wtask *t)
 	hq_taskrefs_push(&w->finished, t->job, t->task, t->instance);
 }
 
+static void
+held_push(struct worker *w, uint32_t job, uint32_t task, uint32_t instance,
+    const char *error, uint64_t seq)
+{
+	struct held_result *h;
+
+	HQ_VEC_RESERVE(w->held, w->held_cap, w->nheld + 1);
+	h = &w->held[w->nheld++];
+	h->job = job;
+	h->task = task;
+	h->instance = instance;
+	h->failed = error != NULL;
+	h->error = error ? hq_xstrdup(error) : NULL;
+	h->report_seq = seq;
+}
+
+/* Results up to 'upto' are durable on the server: forget them. */
+static void
+held_ack(struct worker *w, uint64_t upto)
+{
+	uint32_t i, k = 0;
+
+	for (i = 0; i < w->nheld; i++) {
+		if (w->held[i].report_seq <= upto)
+			free(w->held[i].error);
+		else
+			w->held[k++] = w->held[i];
+	}
+	w->nheld = k;
+}
+
 void
 worker_report_failed(struct worker *w, struct wtask *t, const char *msg)
 {
@@ -74,6 +105,8 @@ worker_report_failed(struct worker *w, struct wtask *t, const char *msg)
 	m.instance = t->instance;
 	m.error = (char *)msg;
 	m.report_seq = ++w->report_seq;
+	held_push(w, t->job, t->task, t->instance, msg ? msg : "",
+	    m.report_seq);
 	worker_send(w, &m);
 }
 
@@ -92,10 +125,17 @@ worker_flush(struct worker *w)
 		hq_taskrefs_clear(&w->started);
 	}
 	if (w->finished.n > 0) {
+		uint32_t i;
+
 		memset(&m, 0, sizeof m);
 		m.kind = HQ_WMSG_FINISHED;
 		m.refs = w->finished;
 		m.report_seq = ++w->report_seq;
+		/* Kept until the server says they are durable (ack), and
+		 * resent at a reconnect. */
+		for (i = 0; i < w->finished.n; i++)
+			held_push(w, w->finished.job[i], w->finished.task[i],
+			    w->finished.instance[i], NULL, m.report_seq);
 		worker_send(w, &m);
 		hq_taskrefs_clear(&w->finished);
 	}
@@ -188,12 +228,71 @@ worker_on_ready(struct hq_conn *c, void *arg)
 	m.protocol_version = HQ_PROTOCOL_VERSION;
 	m.version = (char *)HQ_VERSION;
 	m.cfg = w->cfg;
+	if (w->reconnecting) {
+		/* Re-register as the same worker, with everything we hold. */
+		struct wtask *t;
+		uint32_t n = 0, i;
+
+		m.worker_id = w->worker_id;
+		m.server_uid = w->server_uid;
+		m.held = hq_xcalloc(w->nrunning + w->nqueued + w->nheld + 1,
+		    sizeof *m.held);
+		for (t = w->running; t != NULL; t = t->next)
+			m.held[n++] = (struct hq_held_task){ t->job, t->task,
+				t->instance, HQ_HELD_RUNNING, NULL,
+				t->started_ms };
+		for (t = w->queue_head; t != NULL; t = t->next)
+			m.held[n++] = (struct hq_held_task){ t->job, t->task,
+				t->instance, HQ_HELD_QUEUED, NULL, 0 };
+		for (i = 0; i < w->nheld; i++)
+			m.held[n++] = (struct hq_held_task){ w->held[i].job,
+				w->held[i].task, w->held[i].instance,
+				w->held[i].failed ? HQ_HELD_FAILED
+						  : HQ_HELD_FINISHED,
+				w->held[i].error, 0 };
+		m.nheld = n;
+		hq_info("Reconnected; re-registering as worker %u with %u "
+			"running, %u queued task(s) and %u unconfirmed "
+			"result(s)",
+		    w->worker_id, w->nrunning, w->nqueued, w->nheld);
+	}
 	worker_send(w, &m);
+	free(m.held);
 }
+
+static void on_cancel_refs(struct worker *w, const struct hq_taskrefs *r);
 
 static void
 on_welcome(struct worker *w, struct hq_vmsg *m)
 {
+	if (w->reconnecting) {
+		struct hq_taskrefs refs;
+		uint32_t i;
+
+		/* What the server did not adopt is dropped; every held
+		 * result was either applied (the welcome follows its commit)
+		 * or refused. */
+		memset(&refs, 0, sizeof refs);
+		for (i = 0; i < m->nheld; i++)
+			hq_taskrefs_push(&refs, m->held[i].job,
+			    m->held[i].task, m->held[i].instance);
+		on_cancel_refs(w, &refs);
+		hq_taskrefs_fini(&refs);
+		held_ack(w, UINT64_MAX);
+		w->reconnecting = false;
+		if (m->worker_id != w->worker_id)
+			hq_warn("The server did not know this worker any more; "
+				"registered as worker %u",
+			    m->worker_id);
+		w->worker_id = m->worker_id;
+		free(w->server_uid);
+		w->server_uid = hq_xstrdup(m->server_uid ? m->server_uid : "");
+		w->registered = true;
+		hq_info("Worker %u is back with server %s", w->worker_id,
+		    w->server_uid);
+		worker_start_queued(w);
+		return;
+	}
 	w->worker_id = m->worker_id;
 	free(w->server_uid);
 	w->server_uid = hq_xstrdup(m->server_uid ? m->server_uid : "");
@@ -318,13 +417,19 @@ ref_match(const struct wtask *t, const struct hq_taskrefs *r, uint32_t i)
 static void
 on_cancel(struct worker *w, struct hq_vmsg *m)
 {
+	on_cancel_refs(w, &m->refs);
+}
+
+static void
+on_cancel_refs(struct worker *w, const struct hq_taskrefs *r)
+{
 	struct wtask *t, *next;
 	uint32_t i;
 
-	for (i = 0; i < m->refs.n; i++) {
+	for (i = 0; i < r->n; i++) {
 		for (t = w->queue_head; t != NULL; t = next) {
 			next = t->next;
-			if (!ref_match(t, &m->refs, i))
+			if (!ref_match(t, r, i))
 				continue;
 			if (t->prev)
 				t->prev->next = t->next;
@@ -338,7 +443,7 @@ on_cancel(struct worker *w, struct hq_vmsg *m)
 			worker_task_free(t);
 		}
 		for (t = w->running; t != NULL; t = t->next)
-			if (ref_match(t, &m->refs, i) && !t->canceled) {
+			if (ref_match(t, r, i) && !t->canceled) {
 				t->canceled = true;
 				worker_task_kill(t);
 			}
@@ -359,6 +464,14 @@ worker_on_frame(struct hq_conn *c, const uint8_t *data, size_t len,
 		return;
 	}
 	if (!w->registered && m.kind != HQ_VMSG_WELCOME) {
+		if (w->reconnecting) {
+			hq_warn("reconnect refused: %s",
+			    m.kind == HQ_VMSG_ERROR ? m.message
+						    : "unexpected message");
+			hq_vmsg_fini(&m);
+			hq_conn_close(c, "reconnect refused");
+			return;
+		}
 		if (m.kind == HQ_VMSG_ERROR)
 			hq_error("server refused the worker: %s", m.message);
 		else
@@ -382,6 +495,7 @@ worker_on_frame(struct hq_conn *c, const uint8_t *data, size_t len,
 		on_cancel(w, &m);
 		break;
 	case HQ_VMSG_ACK:
+		held_ack(w, m.upto);
 		break;
 	case HQ_VMSG_STOP:
 		hq_info("Stop requested by the server");
@@ -394,6 +508,54 @@ worker_on_frame(struct hq_conn *c, const uint8_t *data, size_t len,
 	hq_vmsg_fini(&m);
 }
 
+static int worker_connect(struct worker *w, struct hq_errbuf *eb);
+static int worker_load_access(struct worker *w, struct hq_errbuf *eb);
+
+static void
+worker_reconnect_cb(struct ev_loop *loop, ev_timer *tw, int revents)
+{
+	struct worker *w = tw->data;
+	struct hq_errbuf eb;
+
+	(void)loop;
+	(void)revents;
+	if (w->stopping || w->conn != NULL)
+		return;
+	if (hq_mono_us() - w->lost_at_us >=
+	    w->opts.reconnect_timeout_ms * 1000) {
+		hq_error("Could not reconnect to the server within the "
+			 "reconnect timeout; stopping");
+		w->lost_server = true;
+		worker_stop(w, HQ_LOST_NONE, 1);
+		return;
+	}
+	if (worker_load_access(w, &eb) == 0 && worker_connect(w, &eb) == 0)
+		return; /* on_ready sends the hello; on_close retries */
+	hq_debug("reconnect: %s", eb.msg);
+	w->backoff_s = HQ_MIN(w->backoff_s * 2, 10.0);
+	ev_timer_set(&w->reconnect_w, w->backoff_s, 0.);
+	ev_timer_start(w->loop, &w->reconnect_w);
+}
+
+/* The server went away: keep tasks running and retry with back-off. */
+static void
+worker_begin_reconnect(struct worker *w, const char *why)
+{
+	if (!w->reconnecting) {
+		hq_warn("Server lost (%s); tasks keep running, reconnecting",
+		    why ? why : "connection closed");
+		w->reconnecting = true;
+		w->lost_at_us = hq_mono_us();
+		w->backoff_s = 0.25;
+	} else {
+		w->backoff_s = HQ_MIN(w->backoff_s * 2, 10.0);
+	}
+	w->registered = false;
+	ev_timer_init(&w->reconnect_w, worker_reconnect_cb, w->backoff_s, 0.);
+	w->reconnect_w.data = w;
+	ev_timer_start(w->loop, &w->reconnect_w);
+}
+
 static void
 worker_on_close(struct hq_conn *c, const char *why, void *arg)
 {
@@ -403,6 +565,11 @@ worker_on_close(struct hq_conn *c, const char *why, void *arg)
 	w->conn = NULL;
 	if (w->stopping)
 		return;
+	if (w->opts.on_server_lost == WORKER_ON_LOST_RECONNECT &&
+	    w->worker_id != 0) {
+		worker_begin_reconnect(w, why);
+		return;
+	}
 	w->lost_server = true;
 	if (!w->registered) {
 		hq_error("cannot register at the server: %s",
@@ -648,10 +815,53 @@ worker_config_json(struct worker *w)
 	return s;
 }
 
+/* (Re)read <server dir>/hq-current/access.json: a restarted server may
+ * live in a new instance dir. */
+static int
+worker_load_access(struct worker *w, struct hq_errbuf *eb)
+{
+	char *cur = hq_server_dir_current(w->opts.server_dir);
+	char *path = hq_xprintf("%s/access.json", cur);
+	struct hq_access acc;
+	struct hq_tls *tls = NULL;
+	int rc;
+
+	free(cur);
+	if (access(path, F_OK) != 0) {
+		rc = hq_errf(eb, HQ_ENOTFOUND,
+		    "No running instance of HQ found at \"%s\".\nTry to start "
+		    "the server: `hq server start` or use a different server "
+		    "directory.",
+		    w->opts.server_dir);
+		free(path);
+		return rc;
+	}
+	rc = hq_access_read(path, &acc, eb);
+	free(path);
+	if (rc != 0)
+		return rc;
+	if (!(acc.parts & HQ_ACCESS_WORKER)) {
+		hq_access_fini(&acc);
+		return hq_errf(eb, HQ_EINVAL,
+		    "the access file has no worker part");
+	}
+	if (acc.worker.has_key &&
+	    (rc = hq_tls_create(HQ_ROLE_WORKER, false, acc.worker.key, &tls,
+		 eb)) != 0) {
+		hq_access_fini(&acc);
+		return rc;
+	}
+	hq_access_fini(&w->access);
+	w->access = acc;
+	hq_tls_destroy(w->tls);
+	w->tls = tls;
+	return 0;
+}
+
 static int
 worker_setup(struct worker *w, struct hq_errbuf *eb)
 {
-	char host[256], *cur, *path;
+	char host[256];
 	int rc;
 
 	w->started_ms = hq_now_ms();
@@ -692,36 +902,14 @@ worker_setup(struct worker *w, struct hq_errbuf *eb)
 	w->cfg.work_dir = hq_xstrdup(w->work_dir);
 	w->cfg.on_server_lost = hq_xstrdup(
 	    w->opts.on_server_lost == WORKER_ON_LOST_FINISH ? "finish-running"
-							    : "stop");
+	    : w->opts.on_server_lost == WORKER_ON_LOST_RECONNECT ? "reconnect"
+								   : "stop");
 	w->cfg.min_utilization = w->opts.min_utilization;
 	w->cfg.pid = (uint32_t)getpid();
 	w->cfg.listen_address = hq_xprintf("%s:0", w->hostname);
 	w->cfg.config_json = worker_config_json(w);
 
-	cur = hq_server_dir_current(w->opts.server_dir);
-	path = hq_xprintf("%s/access.json", cur);
-	free(cur);
-	if (access(path, F_OK) != 0) {
-		rc = hq_errf(eb, HQ_ENOTFOUND,
-		    "No running instance of HQ found at \"%s\".\nTry to start "
-		    "the server: `hq server start` or use a different server "
-		    "directory.",
-		    w->opts.server_dir);
-		free(path);
-		return rc;
-	}
-	rc = hq_access_read(path, &w->access, eb);
-	free(path);
-	if (rc != 0)
-		return rc;
-	if (!(w->access.parts & HQ_ACCESS_WORKER))
-		return hq_errf(eb, HQ_EINVAL,
-		    "the access file has no worker part");
-	if (w->access.worker.has_key &&
-	    (rc = hq_tls_create(HQ_ROLE_WORKER, false, w->access.worker.key,
-		 &w->tls, eb)) != 0)
-		return rc;
-	return 0;
+	return worker_load_access(w, eb);
 }
 
 static int
@@ -730,7 +918,7 @@ worker_connect(struct worker *w, struct hq_errbuf *eb)
 	int fd, rc;
 
 	if ((rc = hq_tcp_connect(w->access.worker.host, w->access.worker.port,
-		 10.0, &fd, eb)) != 0)
+		 w->reconnecting ? 2.0 : 10.0, &fd, eb)) != 0)
 		return hq_errf(eb, rc,
 		    "Access token found but HQ server %s:%u is unreachable: %s",
 		    w->access.worker.host, w->access.worker.port,
@@ -816,6 +1004,9 @@ out:
 	hq_taskrefs_fini(&w->started);
 	hq_taskrefs_fini(&w->finished);
 	free(w->started_variant);
+	held_ack(w, UINT64_MAX);
+	free(w->held);
+	ev_timer_stop(w->loop, &w->reconnect_w);
 	hq_buf_fini(&w->frame);
 	free(w->server_uid);
 	free(w->hostname);

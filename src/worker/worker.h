@@ -25,6 +25,9 @@
 enum worker_lost_policy {
 	WORKER_ON_LOST_STOP = 0,
 	WORKER_ON_LOST_FINISH,
+	/* Keep tasks running and results held; reconnect to the server (or
+	 * its restarted successor) and re-register as the same worker. */
+	WORKER_ON_LOST_RECONNECT,
 };
 
 struct worker_opts {
@@ -37,6 +40,7 @@ struct worker_opts {
 	const char *group;	 /* NULL: allocation id or "default" */
 	const char *manager;	 /* detect | none | pbs | slurm */
 	enum worker_lost_policy on_server_lost;
+	uint64_t reconnect_timeout_ms;
 	uint64_t heartbeat_ms;
 	uint64_t idle_timeout_ms;
 	uint64_t time_limit_ms;
@@ -82,6 +86,14 @@ struct wtask {
 	uint32_t stdin_off;
 };
 
+/* A result reported but not yet confirmed durable by the server. */
+struct held_result {
+	uint32_t job, task, instance;
+	bool failed;
+	char *error;
+	uint64_t report_seq;
+};
+
 struct worker {
 	struct ev_loop *loop;
 	struct worker_opts opts;
@@ -111,6 +123,13 @@ struct worker {
 	uint32_t *started_variant;
 	uint32_t sv_cap;
 	uint64_t report_seq;
+	struct held_result *held;
+	uint32_t nheld, held_cap;
+	/* reconnection */
+	ev_timer reconnect_w;
+	uint64_t lost_at_us;
+	double backoff_s;
+	bool reconnecting;
 	struct hq_buf frame;
 	uint64_t idle_since_us;
 	uint64_t started_ms;

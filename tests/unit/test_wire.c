@@ -547,6 +547,9 @@ rt_cmsg(const struct hq_cmsg *m)
 			assert_int_equal(d.notify, m->notify);
 		}
 		break;
+	case HQ_CMSG_STREAM:
+		assert_int_equal(d.live, m->live);
+		break;
 	}
 	hq_cmsg_fini(&d);
 	hq_buf_fini(&b);
@@ -622,6 +625,10 @@ test_wire_cmsg_roundtrip(void **unused)
 	m.without_close = true;
 	m.progress = true;
 	m.notify = true;
+	rt_cmsg(&m);
+	hq_cmsg_fini(&m);
+	m.kind = HQ_CMSG_STREAM;
+	m.live = true;
 	rt_cmsg(&m);
 	hq_cmsg_fini(&m);
 
@@ -1507,7 +1514,7 @@ test_wire_invalid_enums(void **unused)
 	expect_bad_buf(K_WMSG, &b, HQ_EPROTO, "groups");
 	w.cfg.res.pools[0].group_start[1] = 4;
 	w.held = full_held(&w.nheld);
-	w.held[2].status = (enum hq_held_status)3;
+	w.held[2].status = (enum hq_held_status)4;
 	hq_buf_reset(&b);
 	assert_int_equal(hq_wire_encode_wmsg(&w, &b), 0);
 	expect_bad_buf(K_WMSG, &b, HQ_EPROTO, "status");

@@ -27,6 +27,7 @@
 #include "common/util.h"
 #include "common/wire.h"
 #include "journal/journal.h"
+#include "server/snapshot.h"
 #include "server/state.h"
 
 /* Exit statuses. */
@@ -46,6 +47,7 @@
 #define RO_RANGE 0x04 /* --since, --until */
 #define RO_AT	 0x08
 #define RO_JSON	 0x10
+#define RO_CKPT	 0x20 /* --from-checkpoint */
 
 struct replay;
 
@@ -88,11 +90,17 @@ struct replay {
 	uint64_t since_ms, until_ms;
 	bool has_at, at_is_seq;
 	uint64_t at;
+	bool from_ckpt;
 
 	struct hq_journal *j;
 	struct hq_journal_stat js;
-	struct hq_state *st; /* NULL: decode only (pruned history) */
+	struct hq_state *st; /* NULL: decode only (no base to apply to) */
 	FILE *out;
+
+	/* checkpoints, in seq order, and the state the walk starts from */
+	uint64_t *ckpts;
+	uint32_t nckpts, ckptcap;
+	uint64_t base_seq; /* st holds every record <= base_seq */
 
 	/* the walk over the records */
 	replay_event_fn *on_event;
@@ -105,6 +113,11 @@ struct replay {
 	uint64_t n_bad, first_bad;
 	char bad_msg[sizeof(struct hq_errbuf)];
 	bool out_failed;
+
+	/* verify: checkpoints compared with the rebuilt state */
+	uint32_t ckpt_next; /* index of the next one to compare */
+	uint64_t n_ckpt_same, n_ckpt_bad, n_ckpt_skipped, first_bad_ckpt;
+	char ckpt_msg[sizeof(struct hq_errbuf)];
 
 	/* stats */
 	struct replay_kind_stat kinds[REPLAY_NKINDS];

@@ -1,0 +1,845 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Snapshot codec. Integers are LEB128 varints; signed ones are zigzag
+ * encoded. Task columns are run-length encoded (a fresh array of a million
+ * tasks is a handful of runs). Submits and worker configurations reuse the
+ * wire encodings. Layout, in order:
+ *
+ *   "HQSNAP" version
+ *   server_uid start_ms next_job_id next_worker_id nevents
+ *   resource names; interned requests
+ *   jobs (by id): header, submits, descs, task columns, errors, deps
+ *   ready queues (scheduling order): priority rq nready ranges
+ *   workers (by id): config, status, accounting, in-flight list
+ */
+#include "server/snapshot.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/wire.h"
+
+static const char snap_magic[6] = { 'H', 'Q', 'S', 'N', 'A', 'P' };
+
+/* ---- writer ------------------------------------------------------------ */
+
+static void
+put_u(struct hq_buf *b, uint64_t v)
+{
+	uint8_t *p = hq_buf_reserve(b, 10);
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	b->len += n;
+}
+
+static void
+put_s(struct hq_buf *b, int64_t v)
+{
+	put_u(b, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+}
+
+static void
+put_bytes(struct hq_buf *b, const void *p, size_t n)
+{
+	put_u(b, n);
+	hq_buf_append(b, p, n);
+}
+
+static void
+put_str(struct hq_buf *b, const char *s)
+{
+	put_bytes(b, s ? s : "", s ? strlen(s) : 0);
+}
+
+/* Optional string: 0 = NULL, else 1 + string. */
+static void
+put_ostr(struct hq_buf *b, const char *s)
+{
+	put_u(b, s != NULL);
+	if (s != NULL)
+		put_str(b, s);
+}
+
+/* A column of n values as (run length, value) pairs. */
+struct col {
+	struct hq_buf *b;
+	uint64_t value;
+	uint64_t run;
+};
+
+static void
+col_push(struct col *c, uint64_t v)
+{
+	if (c->run > 0 && v == c->value) {
+		c->run++;
+		return;
+	}
+	if (c->run > 0) {
+		put_u(c->b, c->run);
+		put_u(c->b, c->value);
+	}
+	c->value = v;
+	c->run = 1;
+}
+
+static void
+col_end(struct col *c)
+{
+	if (c->run > 0) {
+		put_u(c->b, c->run);
+		put_u(c->b, c->value);
+	}
+	c->run = 0;
+}
+
+static void
+put_request(struct hq_buf *b, const struct hq_res_request *r)
+{
+	uint32_t i, j;
+
+	put_u(b, r->n);
+	for (i = 0; i < r->n; i++) {
+		const struct hq_res_variant *v = &r->v[i];
+
+		put_u(b, v->n_nodes);
+		put_u(b, v->min_time_ms);
+		put_u(b, v->weight);
+		put_u(b, v->n);
+		for (j = 0; j < v->n; j++) {
+			put_str(b, v->e[j].name);
+			put_u(b, v->e[j].amount);
+			put_u(b, v->e[j].policy);
+		}
+	}
+}
+
+/* Task columns, each run-length encoded. */
+enum {
+	COL_ID,
+	COL_INSTANCE,
+	COL_WORKER,
+	COL_DESC,
+	COL_WSLOT,
+	COL_STATE,
+	COL_CRASHES,
+	COL_FLAGS,
+	COL_VARIANT,
+	COL_START,
+	COL_END,
+	NCOLS,
+};
+
+static uint64_t
+task_col(const struct hq_task *t, int col, uint32_t prev_id)
+{
+	switch (col) {
+	case COL_ID:
+		return (uint64_t)(t->id - prev_id); /* deltas, usually 1 */
+	case COL_INSTANCE:
+		return t->instance;
+	case COL_WORKER:
+		return t->worker;
+	case COL_DESC:
+		return t->desc;
+	case COL_WSLOT:
+		return t->wslot;
+	case COL_STATE:
+		return t->state;
+	case COL_CRASHES:
+		return t->crashes;
+	case COL_FLAGS:
+		return t->flags & ~HQ_TF_VISIT;
+	case COL_VARIANT:
+		return t->variant;
+	case COL_START:
+		return t->start_ms;
+	default:
+		return t->end_ms;
+	}
+}
+
+static void
+put_job(struct hq_buf *b, const struct hq_job *job, struct hq_buf *scratch)
+{
+	uint32_t i, k;
+	int c;
+
+	put_u(b, job->id);
+	put_str(b, job->name);
+	put_u(b, (uint64_t)job->is_open | (uint64_t)job->has_max_fails << 1 |
+		(uint64_t)job->dense << 2);
+	put_u(b, job->max_fails);
+	put_u(b, job->submitted_ms);
+	put_u(b, job->completed_ms);
+	put_ostr(b, job->cancel_reason);
+	put_u(b, job->max_id);
+	put_u(b, job->nsubmits);
+	for (i = 0; i < job->nsubmits; i++) {
+		const struct hq_jsubmit *js = &job->submits[i];
+
+		put_u(b, js->first_task);
+		put_u(b, js->ntasks);
+		put_u(b, js->time_ms);
+		hq_buf_reset(scratch);
+		hq_wire_encode_submit(&js->s, scratch);
+		put_bytes(b, scratch->data, scratch->len);
+	}
+	put_u(b, job->ndescs);
+	for (i = 0; i < job->ndescs; i++) {
+		const struct hq_jdesc *jd = &job->descs[i];
+		const struct hq_jsubmit *js = &job->submits[jd->submit];
+
+		put_u(b, jd->submit);
+		put_u(b, (uint64_t)(jd->d - js->s.descs));
+		put_u(b, jd->rq);
+	}
+	put_u(b, job->ntasks);
+	for (c = 0; c < NCOLS; c++) {
+		struct col col = { b, 0, 0 };
+		uint32_t prev = 0;
+
+		for (i = 0; i < job->ntasks; i++) {
+			col_push(&col, task_col(&job->tasks[i], c, prev));
+			prev = job->tasks[i].id;
+		}
+		col_end(&col);
+	}
+	put_u(b, job->nerrors);
+	for (i = 0; i < job->nerrors; i++) {
+		put_u(b, job->errors[i].idx);
+		put_str(b, job->errors[i].msg);
+	}
+	put_u(b, job->deps != NULL);
+	if (job->deps != NULL) {
+		const struct hq_jdeps *d = job->deps;
+
+		put_u(b, d->nslots);
+		for (i = 0; i < d->nslots; i++) {
+			put_u(b, d->waiting[i]);
+			put_u(b, d->ndeps[i]);
+			put_u(b, d->cons_off[i + 1] - d->cons_off[i]);
+			for (k = d->cons_off[i]; k < d->cons_off[i + 1]; k++)
+				put_u(b, d->cons[k]);
+		}
+	}
+}
+
+void
+hq_state_snapshot(const struct hq_state *st, struct hq_buf *out)
+{
+	struct hq_buf scratch;
+	uint32_t i, j, n;
+
+	hq_buf_init(&scratch);
+	hq_buf_append(out, snap_magic, sizeof snap_magic);
+	put_u(out, HQ_SNAPSHOT_VERSION);
+	put_str(out, st->server_uid);
+	put_u(out, st->start_ms);
+	put_u(out, st->next_job_id);
+	put_u(out, st->next_worker_id);
+	put_u(out, st->nevents);
+	put_u(out, st->nresnames);
+	for (i = 0; i < st->nresnames; i++)
+		put_str(out, st->resnames[i]);
+	put_u(out, st->nrqs);
+	for (i = 0; i < st->nrqs; i++)
+		put_request(out, &st->rqs[i].req);
+	put_u(out, st->njobs_live);
+	for (i = 1, n = 0; i < st->next_job_id; i++) {
+		const struct hq_job *job = hq_state_job(st, i);
+
+		if (job != NULL) {
+			put_job(out, job, &scratch);
+			n++;
+		}
+	}
+	HQ_ASSERT(n == st->njobs_live);
+	put_u(out, st->nbuckets);
+	for (i = 0; i < st->nbuckets; i++) {
+		const struct hq_bucket *bk = st->buckets[i];
+
+		put_s(out, bk->priority);
+		put_u(out, bk->rq);
+		put_u(out, bk->nready);
+		put_u(out, bk->len);
+		for (j = 0; j < bk->len; j++) {
+			const struct hq_rrange *r = hq_bucket_range(bk, j);
+
+			put_u(out, r->job);
+			put_u(out, r->lo);
+			put_u(out, r->hi - r->lo);
+		}
+	}
+	for (i = 1, n = 0; i < st->workers_cap; i++)
+		n += st->workers[i] != NULL;
+	put_u(out, n);
+	for (i = 1; i < st->workers_cap; i++) {
+		const struct hq_sworker *w = st->workers[i];
+
+		if (w == NULL)
+			continue;
+		put_u(out, w->id);
+		hq_buf_reset(&scratch);
+		hq_wire_encode_wconfig(&w->cfg, &scratch);
+		put_bytes(out, scratch.data, scratch.len);
+		put_u(out, w->online);
+		put_u(out, w->lost_reason);
+		put_u(out, w->connected_ms);
+		put_u(out, w->lost_ms);
+		put_u(out, w->nres);
+		for (j = 0; j < w->nres; j++) {
+			put_u(out, w->res_total[j]);
+			put_u(out, w->res_used[j]);
+		}
+		put_u(out, w->ninflight);
+		for (j = 0; j < w->ninflight; j++) {
+			put_u(out, w->inflight[j].job);
+			put_u(out, w->inflight[j].idx);
+		}
+		put_u(out, w->nrunning);
+		put_u(out, w->last_job);
+		put_u(out, w->last_task);
+		put_u(out, w->last_task_ms);
+		put_u(out, w->end_ms);
+	}
+	hq_buf_fini(&scratch);
+}
+
+/* ---- reader ---------------------------------------------------------------- */
+
+struct rd {
+	const uint8_t *p, *end;
+	const char *err; /* first problem */
+};
+
+static uint64_t
+get_u(struct rd *r)
+{
+	uint64_t v = 0;
+	int shift = 0;
+
+	while (r->err == NULL) {
+		uint8_t byte;
+
+		if (r->p >= r->end) {
+			r->err = "truncated";
+			break;
+		}
+		byte = *r->p++;
+		if (shift == 63 && byte > 1) {
+			r->err = "integer overflow";
+			break;
+		}
+		v |= (uint64_t)(byte & 0x7f) << shift;
+		if (!(byte & 0x80))
+			return v;
+		shift += 7;
+	}
+	return 0;
+}
+
+static uint32_t
+get_u32(struct rd *r)
+{
+	uint64_t v = get_u(r);
+
+	if (v > UINT32_MAX && r->err == NULL)
+		r->err = "value out of range";
+	return (uint32_t)v;
+}
+
+static int64_t
+get_s(struct rd *r)
+{
+	uint64_t v = get_u(r);
+
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+/* A count that must be plausible for the remaining bytes. */
+static uint32_t
+get_count(struct rd *r, size_t min_bytes_each)
+{
+	uint64_t n = get_u(r);
+
+	if (r->err == NULL &&
+	    (n > UINT32_MAX ||
+		(min_bytes_each > 0 &&
+		    n > (uint64_t)(r->end - r->p) / min_bytes_each)))
+		r->err = "count larger than the data";
+	return r->err ? 0 : (uint32_t)n;
+}
+
+static const uint8_t *
+get_bytes(struct rd *r, size_t *len)
+{
+	uint64_t n = get_u(r);
+	const uint8_t *p = r->p;
+
+	if (r->err == NULL && n > (uint64_t)(r->end - r->p))
+		r->err = "truncated";
+	if (r->err != NULL) {
+		*len = 0;
+		return NULL;
+	}
+	r->p += n;
+	*len = (size_t)n;
+	return p;
+}
+
+static char *
+get_str(struct rd *r)
+{
+	size_t len;
+	const uint8_t *p = get_bytes(r, &len);
+
+	if (p == NULL)
+		return hq_xstrdup("");
+	if (memchr(p, '\0', len) != NULL && r->err == NULL)
+		r->err = "string with a NUL byte";
+	return hq_xstrndup((const char *)p, len);
+}
+
+static char *
+get_ostr(struct rd *r)
+{
+	return get_u(r) ? get_str(r) : NULL;
+}
+
+static void
+get_request(struct rd *r, struct hq_res_request *req)
+{
+	uint32_t i, j;
+
+	req->n = get_count(r, 4);
+	req->v = hq_xcalloc(req->n ? req->n : 1, sizeof *req->v);
+	for (i = 0; i < req->n && r->err == NULL; i++) {
+		struct hq_res_variant *v = &req->v[i];
+
+		v->n_nodes = get_u32(r);
+		v->min_time_ms = get_u(r);
+		v->weight = get_u32(r);
+		v->n = get_count(r, 3);
+		v->e = hq_xcalloc(v->n ? v->n : 1, sizeof *v->e);
+		for (j = 0; j < v->n && r->err == NULL; j++) {
+			v->e[j].name = get_str(r);
+			v->e[j].amount = get_u(r);
+			v->e[j].policy = (enum hq_policy)get_u32(r);
+			if (v->e[j].policy > HQ_POLICY_ALL && r->err == NULL)
+				r->err = "unknown policy";
+		}
+	}
+}
+
+static void
+job_index_rebuild(struct hq_job *job)
+{
+	uint32_t i;
+
+	hq_u32map_init(&job->idmap);
+	if (!job->dense)
+		for (i = 0; i < job->ntasks; i++)
+			hq_u32map_put(&job->idmap, job->tasks[i].id, i);
+}
+
+static struct hq_job *
+get_job(struct rd *r, const struct hq_state *st)
+{
+	struct hq_job *job = hq_xcalloc(1, sizeof *job);
+	uint64_t flags;
+	uint32_t i, k;
+	int c;
+
+	job->id = get_u32(r);
+	job->name = get_str(r);
+	flags = get_u(r);
+	job->is_open = flags & 1;
+	job->has_max_fails = (flags >> 1) & 1;
+	job->dense = (flags >> 2) & 1;
+	job->max_fails = get_u32(r);
+	job->submitted_ms = get_u(r);
+	job->completed_ms = get_u(r);
+	job->cancel_reason = get_ostr(r);
+	job->max_id = get_u32(r);
+	job->nsubmits = get_count(r, 4);
+	job->submits = hq_xcalloc(job->nsubmits ? job->nsubmits : 1,
+	    sizeof *job->submits);
+	for (i = 0; i < job->nsubmits && r->err == NULL; i++) {
+		struct hq_jsubmit *js = &job->submits[i];
+		struct hq_errbuf eb;
+		const uint8_t *p;
+		size_t len;
+
+		js->first_task = get_u32(r);
+		js->ntasks = get_u32(r);
+		js->time_ms = get_u(r);
+		p = get_bytes(r, &len);
+		if (p != NULL && hq_wire_decode_submit(p, len, &js->s, &eb) != 0)
+			r->err = "damaged submit";
+	}
+	job->ndescs = get_count(r, 3);
+	job->descs = hq_xcalloc(job->ndescs ? job->ndescs : 1,
+	    sizeof *job->descs);
+	for (i = 0; i < job->ndescs && r->err == NULL; i++) {
+		uint32_t s = get_u32(r), k2 = get_u32(r), rq = get_u32(r);
+
+		if (r->err != NULL)
+			break;
+		if (s >= job->nsubmits || k2 >= job->submits[s].s.ndescs ||
+		    rq >= st->nrqs) {
+			r->err = "description out of range";
+			break;
+		}
+		job->descs[i].submit = s;
+		job->descs[i].d = &job->submits[s].s.descs[k2];
+		job->descs[i].rq = rq;
+	}
+	job->ntasks = job->tcap = get_count(r, 0);
+	{
+		/* The count must agree with the submits' own task lists, so
+		 * damage cannot make us allocate an absurd array. */
+		uint64_t sum = 0;
+
+		for (i = 0; i < job->nsubmits && r->err == NULL; i++) {
+			const struct hq_jsubmit *js = &job->submits[i];
+			uint64_t n = js->s.graph ? js->s.ntasks
+						 : hq_idset_count(&js->s.ids);
+
+			if (n != js->ntasks || js->first_task != sum)
+				r->err = "submit task counts disagree";
+			sum += n;
+		}
+		if (r->err == NULL && sum != job->ntasks)
+			r->err = "task count disagrees with the submits";
+		if (r->err != NULL)
+			job->ntasks = job->tcap = 0;
+	}
+	job->tasks = hq_xcalloc(job->ntasks ? job->ntasks : 1,
+	    sizeof *job->tasks);
+	for (c = 0; c < NCOLS && r->err == NULL; c++) {
+		uint32_t filled = 0, prev = 0;
+
+		while (filled < job->ntasks && r->err == NULL) {
+			uint64_t run = get_u(r), v = get_u(r);
+
+			if (r->err != NULL)
+				break;
+			if (run == 0 || run > job->ntasks - filled) {
+				r->err = "bad task column";
+				break;
+			}
+			for (k = 0; k < run; k++, filled++) {
+				struct hq_task *t = &job->tasks[filled];
+
+				switch (c) {
+				case COL_ID:
+					t->id = prev + (uint32_t)v;
+					prev = t->id;
+					break;
+				case COL_INSTANCE:
+					t->instance = (uint32_t)v;
+					break;
+				case COL_WORKER:
+					t->worker = (uint32_t)v;
+					break;
+				case COL_DESC:
+					t->desc = (uint32_t)v;
+					if (v >= job->ndescs)
+						r->err = "task description out "
+							 "of range";
+					break;
+				case COL_WSLOT:
+					t->wslot = (uint32_t)v;
+					break;
+				case COL_STATE:
+					t->state = (uint8_t)v;
+					if (v > HQ_TASK_ABORTED)
+						r->err = "unknown task state";
+					else
+						job->counts[v]++;
+					break;
+				case COL_CRASHES:
+					t->crashes = (uint8_t)v;
+					break;
+				case COL_FLAGS:
+					t->flags = (uint8_t)v;
+					break;
+				case COL_VARIANT:
+					t->variant = (uint8_t)v;
+					break;
+				case COL_START:
+					t->start_ms = v;
+					break;
+				default:
+					t->end_ms = v;
+					break;
+				}
+			}
+		}
+	}
+	job->nerrors = get_count(r, 2);
+	job->errors = hq_xcalloc(job->nerrors ? job->nerrors : 1,
+	    sizeof *job->errors);
+	for (i = 0; i < job->nerrors && r->err == NULL; i++) {
+		job->errors[i].idx = get_u32(r);
+		job->errors[i].msg = get_str(r);
+		if (job->errors[i].idx >= job->ntasks && r->err == NULL)
+			r->err = "error of an unknown task";
+	}
+	if (get_u(r) != 0 && r->err == NULL) {
+		struct hq_jdeps *d = job->deps = hq_xcalloc(1, sizeof *d);
+		uint32_t cap = 0;
+
+		d->nslots = get_count(r, 3);
+		if (d->nslots > job->ntasks && r->err == NULL)
+			r->err = "dependency table too large";
+		d->waiting = hq_xcalloc(d->nslots + 1, sizeof *d->waiting);
+		d->ndeps = hq_xcalloc(d->nslots + 1, sizeof *d->ndeps);
+		d->cons_off = hq_xcalloc(d->nslots + 1, sizeof *d->cons_off);
+		for (i = 0; i < d->nslots && r->err == NULL; i++) {
+			uint32_t nc;
+
+			d->waiting[i] = get_u32(r);
+			d->ndeps[i] = get_u32(r);
+			nc = get_count(r, 1);
+			d->cons_off[i + 1] = d->cons_off[i] + nc;
+			HQ_VEC_RESERVE(d->cons, cap, d->cons_off[i + 1] + 1);
+			for (k = 0; k < nc && r->err == NULL; k++) {
+				d->cons[d->cons_off[i] + k] = get_u32(r);
+				if (d->cons[d->cons_off[i] + k] >= d->nslots)
+					r->err = "consumer out of range";
+			}
+		}
+		d->ncons = d->cons_off[d->nslots];
+		d->cap = cap;
+	}
+	job_index_rebuild(job);
+	return job;
+}
+
+int
+hq_state_restore(const uint8_t *p, size_t len, struct hq_state **out,
+    struct hq_errbuf *eb)
+{
+	struct rd r = { p, p + len, NULL };
+	struct hq_state *st;
+	uint64_t version;
+	uint32_t i, j, n;
+
+	if (len < sizeof snap_magic ||
+	    memcmp(p, snap_magic, sizeof snap_magic) != 0)
+		return hq_errf(eb, HQ_ECORRUPT, "not a state snapshot");
+	r.p += sizeof snap_magic;
+	version = get_u(&r);
+	if (r.err == NULL && version != HQ_SNAPSHOT_VERSION)
+		return hq_errf(eb, HQ_EVERSION,
+		    "snapshot format %llu, this hq reads format %d",
+		    (unsigned long long)version, HQ_SNAPSHOT_VERSION);
+	st = hq_state_create();
+	free(st->server_uid);
+	st->server_uid = get_str(&r);
+	st->start_ms = get_u(&r);
+	st->next_job_id = get_u32(&r);
+	st->next_worker_id = get_u32(&r);
+	st->nevents = get_u(&r);
+	st->nresnames = get_count(&r, 1);
+	st->resnames = hq_xcalloc(st->nresnames ? st->nresnames : 1,
+	    sizeof *st->resnames);
+	for (i = 0; i < st->nresnames; i++)
+		st->resnames[i] = get_str(&r);
+	n = get_count(&r, 1);
+	st->rqs = hq_xcalloc(n ? n : 1, sizeof *st->rqs);
+	st->rqcap = n ? n : 1;
+	for (i = 0; i < n && r.err == NULL; i++) {
+		struct hq_rq *rq = &st->rqs[st->nrqs++];
+
+		get_request(&r, &rq->req);
+		rq->rid = hq_xcalloc(rq->req.n ? rq->req.n : 1,
+		    sizeof *rq->rid);
+		for (j = 0; j < rq->req.n && r.err == NULL; j++) {
+			uint32_t e;
+
+			rq->rid[j] = hq_xcalloc(rq->req.v[j].n + 1,
+			    sizeof **rq->rid);
+			for (e = 0; e < rq->req.v[j].n; e++) {
+				int32_t id = hq_state_resource_id(st,
+				    rq->req.v[j].e[e].name);
+
+				if (id < 0) {
+					r.err = "request of an unknown "
+						"resource";
+					break;
+				}
+				rq->rid[j][e] = (uint32_t)id;
+			}
+		}
+		{
+			struct hq_buf key;
+
+			hq_buf_init(&key);
+			hq_rq_key(&key, &rq->req);
+			rq->key = hq_xstrdup((char *)key.data);
+			hq_buf_fini(&key);
+		}
+	}
+	n = get_count(&r, 8);
+	for (i = 0; i < n && r.err == NULL; i++) {
+		struct hq_job *job = get_job(&r, st);
+
+		if (r.err == NULL &&
+		    (job->id == 0 || job->id >= st->next_job_id ||
+			(job->id < st->jobs_cap && st->jobs[job->id]))) {
+			r.err = "bad job id";
+		}
+		if (job->id >= st->jobs_cap && r.err == NULL) {
+			uint32_t ncap = st->jobs_cap ? st->jobs_cap : 64;
+
+			while (ncap <= job->id)
+				ncap *= 2;
+			st->jobs = hq_xreallocarray(st->jobs, ncap,
+			    sizeof *st->jobs);
+			memset(st->jobs + st->jobs_cap, 0,
+			    (ncap - st->jobs_cap) * sizeof *st->jobs);
+			st->jobs_cap = ncap;
+		}
+		if (r.err != NULL) {
+			/* Not yet owned by st: free it here. */
+			struct hq_state *tmp = hq_state_create();
+
+			tmp->jobs = hq_xcalloc(2, sizeof *tmp->jobs);
+			tmp->jobs_cap = 2;
+			tmp->jobs[1] = job;
+			hq_state_destroy(tmp);
+			break;
+		}
+		st->jobs[job->id] = job;
+		st->njobs_live++;
+	}
+	n = get_count(&r, 4);
+	st->buckets = hq_xcalloc(n ? n : 1, sizeof *st->buckets);
+	for (i = 0; i < n && r.err == NULL; i++) {
+		struct hq_bucket *bk = hq_xcalloc(1, sizeof *bk);
+		uint32_t cap = 16;
+
+		st->buckets[st->nbuckets++] = bk;
+		bk->priority = (int32_t)get_s(&r);
+		bk->rq = get_u32(&r);
+		bk->nready = get_u(&r);
+		bk->len = get_count(&r, 3);
+		if (bk->rq >= st->nrqs && r.err == NULL)
+			r.err = "queue of an unknown request";
+		while (cap < bk->len)
+			cap *= 2;
+		bk->cap = cap;
+		bk->q = hq_xcalloc(cap, sizeof *bk->q);
+		for (j = 0; j < bk->len && r.err == NULL; j++) {
+			struct hq_job *job;
+
+			bk->q[j].job = get_u32(&r);
+			bk->q[j].lo = get_u32(&r);
+			bk->q[j].hi = bk->q[j].lo + get_u32(&r);
+			job = hq_state_job(st, bk->q[j].job);
+			if (r.err == NULL &&
+			    (job == NULL || bk->q[j].hi > job->ntasks ||
+				bk->q[j].hi < bk->q[j].lo))
+				r.err = "ready range out of bounds";
+		}
+	}
+	n = get_count(&r, 8);
+	for (i = 0; i < n && r.err == NULL; i++) {
+		struct hq_sworker *w = hq_xcalloc(1, sizeof *w);
+		struct hq_errbuf eb2;
+		const uint8_t *cp;
+		size_t clen;
+
+		w->id = get_u32(&r);
+		cp = get_bytes(&r, &clen);
+		if (cp != NULL &&
+		    hq_wire_decode_wconfig(cp, clen, &w->cfg, &eb2) != 0)
+			r.err = "damaged worker configuration";
+		w->online = get_u(&r) != 0;
+		w->lost_reason = (enum hq_worker_lost_reason)get_u32(&r);
+		w->connected_ms = get_u(&r);
+		w->lost_ms = get_u(&r);
+		w->nres = get_count(&r, 2);
+		w->res_total = hq_xcalloc(w->nres + 1, sizeof *w->res_total);
+		w->res_used = hq_xcalloc(w->nres + 1, sizeof *w->res_used);
+		for (j = 0; j < w->nres; j++) {
+			w->res_total[j] = get_u(&r);
+			w->res_used[j] = get_u(&r);
+		}
+		w->ninflight = w->icap = get_count(&r, 2);
+		w->inflight = hq_xcalloc(w->icap + 1, sizeof *w->inflight);
+		for (j = 0; j < w->ninflight && r.err == NULL; j++) {
+			struct hq_job *job;
+
+			w->inflight[j].job = get_u32(&r);
+			w->inflight[j].idx = get_u32(&r);
+			job = hq_state_job(st, w->inflight[j].job);
+			if (r.err == NULL &&
+			    (job == NULL || w->inflight[j].idx >= job->ntasks))
+				r.err = "in-flight task out of bounds";
+		}
+		w->nrunning = get_u32(&r);
+		w->last_job = get_u32(&r);
+		w->last_task = get_u32(&r);
+		w->last_task_ms = get_u(&r);
+		w->end_ms = get_u(&r);
+		if (r.err == NULL &&
+		    (w->id == 0 || w->id >= st->next_worker_id ||
+			hq_state_worker(st, w->id) != NULL))
+			r.err = "bad worker id";
+		if (w->id >= st->workers_cap && w->id < st->next_worker_id) {
+			uint32_t ncap = st->workers_cap ? st->workers_cap : 16;
+
+			while (ncap <= w->id)
+				ncap *= 2;
+			st->workers = hq_xreallocarray(st->workers, ncap,
+			    sizeof *st->workers);
+			memset(st->workers + st->workers_cap, 0,
+			    (ncap - st->workers_cap) * sizeof *st->workers);
+			st->workers_cap = ncap;
+		}
+		if (w->id != 0 && w->id < st->workers_cap &&
+		    st->workers[w->id] == NULL) {
+			st->workers[w->id] = w;
+		} else {
+			hq_worker_config_fini(&w->cfg);
+			free(w->res_total);
+			free(w->res_used);
+			free(w->inflight);
+			free(w);
+		}
+	}
+	if (r.err == NULL && r.p != r.end)
+		r.err = "trailing bytes";
+	/* In-flight lists and tasks must point at each other. */
+	for (i = 1; i < st->workers_cap && r.err == NULL; i++) {
+		const struct hq_sworker *w = st->workers[i];
+
+		for (j = 0; w != NULL && j < w->ninflight; j++) {
+			const struct hq_job *job = hq_state_job(st,
+			    w->inflight[j].job);
+			const struct hq_task *t = &job->tasks[w->inflight[j].idx];
+
+			if (t->worker != w->id || t->wslot != j) {
+				r.err = "in-flight list inconsistent";
+				break;
+			}
+		}
+	}
+	if (r.err != NULL) {
+		int rc = hq_errf(eb, HQ_ECORRUPT, "damaged snapshot: %s",
+		    r.err);
+
+		hq_state_destroy(st);
+		return rc;
+	}
+	*out = st;
+	return 0;
+}
