@@ -95,7 +95,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB_A)
 # ---- dependencies (Debian) ---------------------------------------------
 DEB_PKGS := build-essential pkg-config liblmdb-dev libev-dev libssl-dev \
             libprotobuf-c-dev protobuf-c-compiler libhwloc-dev libcmocka-dev \
-            libjansson-dev libudev-dev python3 python3-pytest
+            libjansson-dev libudev-dev openssl python3 python3-pytest
 deps:
 	@tools/install-deps.sh $(DEB_PKGS)
 

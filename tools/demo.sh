@@ -69,7 +69,9 @@ reap() {
 
 cleanup() {
 	local rc=$? left p
-	trap - EXIT INT TERM
+	trap - EXIT INT TERM HUP
+	trap '' PIPE # our output may be gone (demo.sh | head): clean up anyway
+	set +e
 	cd / # from here on, a process whose cwd is in $DEMO is a task
 	# On an early failure, still try the clean way out first.
 	if [ $rc -ne 0 ] && [ -n "$server_pid" ] && [ -d "/proc/$server_pid" ]; then
@@ -106,7 +108,8 @@ cleanup() {
 	exit $rc
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP
+trap 'exit 141' PIPE
 
 # Wait (at most $2 seconds) until process $1 has exited.
 wait_exit() {
@@ -120,7 +123,8 @@ wait_exit() {
 }
 
 cd "$DEMO/work"
-echo "${bold}hq demo${plain}: $("$HQ" --version), working in $DEMO"
+echo "${bold}hq demo${plain}: $("$HQ" --version)"
+echo "hq below is $HQ; the demo works in $DEMO"
 
 step "Start a server; its state goes to the journal $DEMO/hq.journal"
 "$HQ" server start --journal "$DEMO/hq.journal" >"$DEMO/server.log" 2>&1 &
@@ -144,8 +148,8 @@ run "$HQ" submit --array 1-1000 --stderr none --progress -- \
 
 step "Summary"
 run "$HQ" job list --all
-finished=$("$HQ" --output-mode json job info 1 |
-	grep -o '"finished": [0-9]*' | head -n 1 | grep -o '[0-9]*$')
+finished=$("$HQ" --output-mode json job list --all |
+	grep -o '"finished": [0-9]*' | grep -o '[0-9]*$')
 echo "Finished tasks: $finished of 1000; output files: $(find job-1 -type f | wc -l)"
 run "$HQ" job cat 1 stdout --tasks 1-3,998-1000
 run cat job-1/17.stdout
@@ -159,7 +163,7 @@ run "$HQ" server stop
 wait_exit "$server_pid" 30 || { echo "the server did not exit" >&2; exit 1; }
 wait_exit "$worker_pid" 30 || { echo "the worker did not exit" >&2; exit 1; }
 wait "$server_pid" || { echo "the server exited with an error" >&2; exit 1; }
-wait "$worker_pid" 2>/dev/null || true
+wait "$worker_pid" || { echo "the worker exited with an error" >&2; exit 1; }
 if [ -e "$HQ_SERVER_DIR/hq-current" ]; then
 	echo "hq-current is still there after a clean stop" >&2
 	exit 1

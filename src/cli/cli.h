@@ -108,6 +108,11 @@ int cmd_job_close(struct cli *c, int argc, char **argv);
 int cmd_job_cat(struct cli *c, int argc, char **argv);
 int cmd_task_list(struct cli *c, int argc, char **argv);
 int cmd_task_info(struct cli *c, int argc, char **argv);
+int cmd_journal_export(struct cli *c, int argc, char **argv);
+int cmd_journal_stream(struct cli *c, int argc, char **argv);
+int cmd_journal_replay(struct cli *c, int argc, char **argv);
+int cmd_journal_prune(struct cli *c, int argc, char **argv);
+int cmd_journal_report(struct cli *c, int argc, char **argv);
 int cmd_journal_flush(struct cli *c, int argc, char **argv);
 
 /* Wait for jobs (after a submit or for job wait/progress). */

@@ -128,6 +128,7 @@ cmd_server_start(struct cli *c, int argc, char **argv)
 	struct server_opts o;
 	struct hq_errbuf eb;
 	struct hq_args a;
+	char *journal_abs = NULL;
 	const char *v;
 	int rc;
 
@@ -185,10 +186,11 @@ cmd_server_start(struct cli *c, int argc, char **argv)
 		cli_fail(c, "invalid value for '--journal-map-size': %s",
 		    eb.msg);
 	if (o.journal_path != NULL)
-		o.journal_path = hq_path_absolute(o.journal_path);
+		o.journal_path = journal_abs = hq_path_absolute(o.journal_path);
 	server_cli = c;
 	hq_server_print_info = print_started;
 	rc = server_main(&o);
+	free(journal_abs);
 	c->printed = true;
 	hq_args_fini(&a);
 	return rc;

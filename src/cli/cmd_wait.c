@@ -125,25 +125,3 @@ cmd_job_progress(struct cli *c, int argc, char **argv)
 	hq_args_fini(&a);
 	return rc;
 }
-
-int
-cmd_journal_flush(struct cli *c, int argc, char **argv)
-{
-	struct hq_args a;
-	struct hq_cmsg m;
-	struct hq_smsg r;
-
-	cli_parse(c, &a, progress_opts, argc, argv, 0, false, NULL,
-	    "Flush the journal to disk (every change already is)");
-	cli_connect(c);
-	memset(&m, 0, sizeof m);
-	m.kind = HQ_CMSG_COMMAND;
-	m.sub = HQ_C_JOURNAL_FLUSH;
-	cli_request(c, &m, &r);
-	if (r.kind == HQ_SMSG_ERROR)
-		cli_fail(c, "%s", r.message);
-	cli_print_lines(c, &r);
-	hq_smsg_fini(&r);
-	hq_args_fini(&a);
-	return 0;
-}

@@ -46,7 +46,17 @@ static const struct cmd_entry commands[] = {
 	{ "job cat", cmd_job_cat, "Print the outputs of tasks" },
 	{ "task list", cmd_task_list, "Display tasks of jobs" },
 	{ "task info", cmd_task_info, "Display information about tasks" },
+	{ "journal export", cmd_journal_export,
+	    "Print the events of a journal file as NDJSON" },
+	{ "journal stream", cmd_journal_stream,
+	    "Stream the server's events (past, then live) as NDJSON" },
+	{ "journal replay", cmd_journal_replay,
+	    "Print the server's past events as NDJSON" },
+	{ "journal prune", cmd_journal_prune,
+	    "Drop the journal's history (the state is kept)" },
 	{ "journal flush", cmd_journal_flush, "Flush the journal to disk" },
+	{ "journal report", cmd_journal_report,
+	    "Write an HTML report of a journal file" },
 	{ NULL, NULL, NULL },
 };
 
@@ -114,11 +124,13 @@ main(int argc, char **argv)
 		if (a[0] == '-') {
 			if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
 				printf("hyperqueue %s\n", HQ_VERSION);
-				return 0;
+				rc = 0;
+				goto out;
 			}
 			if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 				usage(nwords ? words[0] : NULL);
-				return 0;
+				rc = 0;
+				goto out;
 			}
 			rest[nrest++] = argv[i];
 			if (is_global_with_value(a) && i + 1 < argc)
@@ -147,20 +159,21 @@ main(int argc, char **argv)
 				    "For more information, try '--help'.\n",
 				    a);
 			}
-			free(rest);
-			return 1;
+			rc = 1;
+			goto out;
 		}
 		words[nwords++] = argv[i];
 	}
 	if (best == NULL) {
 		usage(nwords ? words[0] : NULL);
-		free(rest);
-		return nwords || argc > 1 ? 1 : 0;
+		rc = nwords || argc > 1 ? 1 : 0;
+		goto out;
 	}
 	snprintf(path, sizeof path, "%s", best->path);
 	c.path = path;
 	rc = best->run(&c, nrest, rest);
 	rc = cli_finish(&c, rc);
+out:
 	free(rest);
 	free(c.server_dir);
 	hq_access_fini(&c.access);

@@ -763,6 +763,18 @@ hq_conn_release(struct hq_conn *c, uint64_t durable_seq)
 	conn_update(c);
 }
 
+void
+hq_conn_drop_held(struct hq_conn *c)
+{
+	uint64_t tail = c->out_pos + hq_buf_avail(&c->out);
+
+	if (c->in_begin)
+		return;
+	c->out.len -= (size_t)(tail - c->released);
+	c->hold_head = c->hold_len = 0;
+	conn_update(c);
+}
+
 bool
 hq_conn_has_held(const struct hq_conn *c)
 {

@@ -80,6 +80,9 @@ void hq_conn_send(struct hq_conn *c, const void *data, size_t len,
 void hq_conn_release(struct hq_conn *c, uint64_t durable_seq);
 /* True while frames wait for a release. */
 bool hq_conn_has_held(const struct hq_conn *c);
+/* Forget every frame still waiting for a release (the change it depends
+ * on will never be durable); released frames stay queued. */
+void hq_conn_drop_held(struct hq_conn *c);
 /* Bytes queued and not yet written (held or not, headers included). */
 size_t hq_conn_queued_bytes(const struct hq_conn *c);
 

@@ -29,6 +29,8 @@
 #define JOURNAL_MAX_KEY	    255
 #define JOURNAL_LINK	    HQ_JOURNAL_LINK_LEN
 #define JOURNAL_CHAIN_VAL   (8 + JOURNAL_LINK)
+/* A checkpoint value: chain link || SHA-256 of the snapshot || snapshot. */
+#define JOURNAL_CKPT_HDR    (2 * JOURNAL_LINK)
 
 struct journal_meta {
 	char *key;
@@ -62,6 +64,7 @@ struct journal_batch {
 struct hq_journal {
 	char *path;
 	bool readonly;
+	bool recover;
 	MDB_env *env;
 	MDB_dbi events;
 	MDB_dbi chain;
@@ -257,20 +260,46 @@ journal_ckpt_cmp(const void *a, const void *b)
 	return 0;
 }
 
-/* Store a checkpoint as link || snapshot, written in place. */
+/* Store a checkpoint as link || digest || snapshot, written in place: the
+ * link ties it to the chain, the digest covers its own bytes. */
 static int
 journal_put_ckpt(MDB_txn *txn, MDB_dbi dbi, uint64_t seq, const uint8_t *link,
     const struct journal_ckpt *c)
 {
 	MDB_val k = { sizeof seq, &seq };
-	MDB_val v = { JOURNAL_LINK + c->len, NULL };
+	MDB_val v = { JOURNAL_CKPT_HDR + c->len, NULL };
+	unsigned int n = 0;
 	int mrc;
 
 	if ((mrc = mdb_put(txn, dbi, &k, &v, MDB_RESERVE)) != 0)
 		return mrc;
 	memcpy(v.mv_data, link, JOURNAL_LINK);
+	if (!EVP_Digest(c->len ? c->snap : (const void *)"", c->len,
+		(uint8_t *)v.mv_data + JOURNAL_LINK, &n, EVP_sha256(), NULL) ||
+	    n != JOURNAL_LINK)
+		return EIO;
 	if (c->len > 0)
-		memcpy((uint8_t *)v.mv_data + JOURNAL_LINK, c->snap, c->len);
+		memcpy((uint8_t *)v.mv_data + JOURNAL_CKPT_HDR, c->snap, c->len);
+	return 0;
+}
+
+/* The snapshot of a stored checkpoint value, if its digest matches. */
+static int
+journal_ckpt_body(const MDB_val *v, const uint8_t **snap, size_t *len)
+{
+	uint8_t digest[JOURNAL_LINK];
+	unsigned int n = 0;
+
+	if (v->mv_size < JOURNAL_CKPT_HDR)
+		return HQ_ECORRUPT;
+	*snap = (const uint8_t *)v->mv_data + JOURNAL_CKPT_HDR;
+	*len = v->mv_size - JOURNAL_CKPT_HDR;
+	if (!EVP_Digest(*len ? (const void *)*snap : (const void *)"", *len,
+		digest, &n, EVP_sha256(), NULL) ||
+	    n != JOURNAL_LINK ||
+	    memcmp(digest, (const uint8_t *)v->mv_data + JOURNAL_LINK,
+		JOURNAL_LINK) != 0)
+		return HQ_ECORRUPT;
 	return 0;
 }
 
@@ -797,7 +826,7 @@ journal_init(struct hq_journal *j, struct hq_errbuf *eb)
 	 * Records and chain disagree only in a damaged file. A reader may
 	 * still look (verify names the place); a writer would extend it.
 	 */
-	if (!j->readonly &&
+	if (!j->readonly && !j->recover &&
 	    (seq != 0 ? seq != j->head_seq : j->head_seq != base_seq)) {
 		rc = hq_errf(eb, HQ_ECORRUPT,
 		    "journal %s is damaged: its last record is %" PRIu64
@@ -855,6 +884,7 @@ hq_journal_open(const char *path, const struct hq_journal_opts *o,
 	j = hq_xcalloc(1, sizeof *j);
 	j->path = hq_xstrdup(path);
 	j->readonly = o->readonly;
+	j->recover = o->recover;
 	j->efd = -1;
 	pthread_mutex_init(&j->mu, NULL);
 	pthread_cond_init(&j->wake, NULL);
@@ -1155,12 +1185,13 @@ hq_journal_poll(struct hq_journal *j, uint64_t *durable, struct hq_errbuf *eb)
 	pthread_mutex_unlock(&j->mu);
 	if (done > j->durable_seq)
 		j->durable_seq = done;
+	/* Set also on failure: what committed before it is durable. */
+	if (durable != NULL)
+		*durable = j->durable_seq;
 	if (j->err != 0) {
 		journal_copy_err(eb, &j->errmsg);
 		return j->err;
 	}
-	if (durable != NULL)
-		*durable = j->durable_seq;
 	return 0;
 }
 
@@ -1200,6 +1231,7 @@ hq_journal_latest_checkpoint(struct hq_journal *j, uint64_t *seq, void **snap,
 	MDB_txn *txn = NULL;
 	MDB_cursor *c = NULL;
 	MDB_val k, v;
+	const uint8_t *body;
 	uint64_t s;
 	size_t n;
 	int mrc, rc;
@@ -1218,13 +1250,13 @@ hq_journal_latest_checkpoint(struct hq_journal *j, uint64_t *seq, void **snap,
 		rc = journal_rc(mrc);
 		goto out;
 	}
-	if (!journal_key(&k, &s) || v.mv_size < JOURNAL_LINK) {
+	if (!journal_key(&k, &s) ||
+	    (rc = journal_ckpt_body(&v, &body, &n)) != 0) {
 		rc = HQ_ECORRUPT;
 		goto out;
 	}
-	n = v.mv_size - JOURNAL_LINK;
 	if (snap != NULL)
-		*snap = hq_xmemdup((uint8_t *)v.mv_data + JOURNAL_LINK, n);
+		*snap = hq_xmemdup(body, n);
 	if (len != NULL)
 		*len = n;
 	*seq = s;
@@ -1254,12 +1286,14 @@ hq_journal_foreach_checkpoint(struct hq_journal *j, hq_journal_ckpt_fn *fn,
 	}
 	for (mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST); mrc == 0;
 	     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (!journal_key(&k, &s) || v.mv_size < JOURNAL_LINK) {
+		const uint8_t *body;
+		size_t n;
+
+		if (!journal_key(&k, &s) || journal_ckpt_body(&v, &body, &n)) {
 			rc = HQ_ECORRUPT;
 			goto out;
 		}
-		if ((rc = fn(s, (uint8_t *)v.mv_data + JOURNAL_LINK,
-			 v.mv_size - JOURNAL_LINK, arg)) != 0)
+		if ((rc = fn(s, body, n, arg)) != 0)
 			goto out;
 	}
 	if (mrc != MDB_NOTFOUND)
@@ -1338,6 +1372,16 @@ journal_verify_ckpts(struct hq_journal *j, MDB_cursor *ck, int *kmrc,
 			    "checkpoint at seq %" PRIu64
 			    " does not match the chain link there",
 			    s);
+		{
+			const uint8_t *body;
+			size_t n;
+
+			if (journal_ckpt_body(kv, &body, &n) != 0)
+				return journal_corrupt(j, eb, bad_seq, s,
+				    "checkpoint at seq %" PRIu64
+				    " is damaged (its digest does not match)",
+				    s);
+		}
 		*kmrc = mdb_cursor_get(ck, kk, kv, MDB_NEXT);
 	}
 	if (*kmrc != MDB_NOTFOUND)
@@ -1345,8 +1389,26 @@ journal_verify_ckpts(struct hq_journal *j, MDB_cursor *ck, int *kmrc,
 	return 0;
 }
 
+static int journal_verify(struct hq_journal *j, uint64_t from,
+    uint64_t *bad_seq, struct hq_errbuf *eb);
+
 int
 hq_journal_verify_chain(struct hq_journal *j, uint64_t *bad_seq,
+    struct hq_errbuf *eb)
+{
+	return journal_verify(j, 0, bad_seq, eb);
+}
+
+int
+hq_journal_verify_tail(struct hq_journal *j, uint64_t from,
+    uint64_t *bad_seq, struct hq_errbuf *eb)
+{
+	return journal_verify(j, from, bad_seq, eb);
+}
+
+/* Verify the chain from the base, or from the checkpoint at 'from'. */
+static int
+journal_verify(struct hq_journal *j, uint64_t from, uint64_t *bad_seq,
     struct hq_errbuf *eb)
 {
 	MDB_txn *txn = NULL;
@@ -1371,6 +1433,30 @@ hq_journal_verify_chain(struct hq_journal *j, uint64_t *bad_seq,
 	if ((rc = journal_read_base(j, txn, link, &base_seq, eb)) != 0)
 		goto out;
 	prev = base_seq;
+	if (from > base_seq) {
+		/* Start at a checkpoint: its stored link is the chain's state
+		 * after 'from' (commits are cut at checkpoints). */
+		uint64_t key = from, next = from + 1;
+
+		kk.mv_size = sizeof key;
+		kk.mv_data = &key;
+		kmrc = mdb_cursor_get(ck, &kk, &kv, MDB_SET_KEY);
+		if (kmrc != 0 || kv.mv_size < JOURNAL_LINK) {
+			rc = journal_corrupt(j, eb, bad_seq, from,
+			    "no checkpoint at seq %" PRIu64, from);
+			goto out;
+		}
+		memcpy(link, kv.mv_data, JOURNAL_LINK);
+		prev = from;
+		kmrc = mdb_cursor_get(ck, &kk, &kv, MDB_NEXT);
+		ek.mv_size = sizeof next;
+		ek.mv_data = &next;
+		emrc = mdb_cursor_get(ce, &ek, &ev, MDB_SET_RANGE);
+		k.mv_size = sizeof next;
+		k.mv_data = &next;
+		mrc = mdb_cursor_get(cc, &k, &v, MDB_SET_RANGE);
+		goto chain;
+	}
 	kmrc = mdb_cursor_get(ck, &kk, &kv, MDB_FIRST);
 	if (kmrc == 0 && journal_key(&kk, &seq) && seq < base_seq) {
 		rc = journal_corrupt(j, eb, bad_seq, seq,
@@ -1390,8 +1476,9 @@ hq_journal_verify_chain(struct hq_journal *j, uint64_t *bad_seq,
 		goto out;
 	}
 
-	for (mrc = mdb_cursor_get(cc, &k, &v, MDB_FIRST); mrc == 0;
-	     mrc = mdb_cursor_get(cc, &k, &v, MDB_NEXT)) {
+	mrc = mdb_cursor_get(cc, &k, &v, MDB_FIRST);
+chain:
+	for (; mrc == 0; mrc = mdb_cursor_get(cc, &k, &v, MDB_NEXT)) {
 		if (!journal_key(&k, &last) || v.mv_size != JOURNAL_CHAIN_VAL) {
 			rc = journal_corrupt(j, eb, bad_seq, prev + 1,
 			    "chain entry after seq %" PRIu64 " is damaged",
@@ -1720,5 +1807,93 @@ fail:
 	if (fd >= 0)
 		close(fd);
 	unlink(dst);
+	return rc;
+}
+
+int
+hq_journal_truncate(struct hq_journal *j, uint64_t from, uint64_t *kept,
+    struct hq_errbuf *eb)
+{
+	MDB_txn *txn = NULL;
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	uint64_t cut = from, key, base_seq, head;
+	int mrc, rc;
+	MDB_dbi dbis[3];
+	int d;
+
+	if (j->readonly || j->started || j->last_seq > j->handed_seq)
+		return hq_errf(eb, HQ_EINVAL,
+		    "journal %s: truncate needs an idle writer", j->path);
+	if ((mrc = mdb_txn_begin(j->env, NULL, 0, &txn)) != 0)
+		return journal_mdb_err(j, eb, mrc, "begin");
+	/* Cut at the start of the commit holding 'from'. */
+	if ((mrc = mdb_cursor_open(txn, j->chain, &c)) != 0) {
+		rc = journal_mdb_err(j, eb, mrc, "open chain");
+		goto out;
+	}
+	key = from;
+	k.mv_size = sizeof key;
+	k.mv_data = &key;
+	mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (mrc == 0 && v.mv_size == JOURNAL_CHAIN_VAL) {
+		uint64_t first = journal_get_le64(v.mv_data);
+
+		if (first < cut)
+			cut = first;
+	}
+	mdb_cursor_close(c);
+	c = NULL;
+	dbis[0] = j->events;
+	dbis[1] = j->chain;
+	dbis[2] = j->ckpts;
+	for (d = 0; d < 3; d++) {
+		if ((mrc = mdb_cursor_open(txn, dbis[d], &c)) != 0) {
+			rc = journal_mdb_err(j, eb, mrc, "open cursor");
+			goto out;
+		}
+		key = cut;
+		k.mv_size = sizeof key;
+		k.mv_data = &key;
+		for (mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); mrc == 0;
+		     mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+			if ((mrc = mdb_cursor_del(c, 0)) != 0)
+				break;
+		}
+		if (mrc != MDB_NOTFOUND && mrc != 0) {
+			rc = journal_mdb_err(j, eb, mrc, "delete");
+			goto out;
+		}
+		mdb_cursor_close(c);
+		c = NULL;
+	}
+	/* The new head: the last remaining commit, or the chain base. */
+	if ((rc = journal_read_base(j, txn, j->head_link, &base_seq, eb)) != 0)
+		goto out;
+	head = base_seq;
+	if ((rc = journal_last_key(j, txn, j->chain, &head, &v, eb)) != 0)
+		goto out;
+	if (head != base_seq && v.mv_size == JOURNAL_CHAIN_VAL)
+		memcpy(j->head_link, (uint8_t *)v.mv_data + 8, JOURNAL_LINK);
+	mrc = mdb_txn_commit(txn);
+	txn = NULL;
+	if (mrc != 0) {
+		rc = journal_mdb_err(j, eb, mrc, "commit");
+		goto out;
+	}
+	j->head_seq = head;
+	j->last_seq = j->handed_seq = j->durable_seq = head;
+	if (j->cur != NULL && j->cur->nrec == 0)
+		j->cur->first_seq = head + 1;
+	pthread_mutex_lock(&j->mu);
+	j->done_seq = head;
+	pthread_mutex_unlock(&j->mu);
+	*kept = head;
+	rc = 0;
+out:
+	if (c != NULL)
+		mdb_cursor_close(c);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
 	return rc;
 }

@@ -41,6 +41,9 @@ struct hq_journal;
 struct hq_journal_opts {
 	uint64_t map_size; /* 0: 64 GiB for writers, the file's for readers */
 	bool readonly;	   /* MDB_RDONLY: reading functions only */
+	/* A writer opens even when records and chain disagree, to salvage
+	 * the consistent prefix with hq_journal_truncate(). */
+	bool recover;
 };
 
 /*
@@ -196,6 +199,21 @@ int hq_journal_foreach(struct hq_journal *j, uint64_t from, uint64_t to,
  * errors as for open. Cost: reads and hashes every record.
  */
 int hq_journal_verify_chain(struct hq_journal *j, uint64_t *bad_seq,
+    struct hq_errbuf *eb);
+/*
+ * The same check from the checkpoint at seq 'from' on (its stored link
+ * starts the chain): what a restart replays, without hashing the older
+ * history. from = 0 checks everything.
+ */
+int hq_journal_verify_tail(struct hq_journal *j, uint64_t from,
+    uint64_t *bad_seq, struct hq_errbuf *eb);
+/*
+ * Drop every record, chain entry and checkpoint from seq 'from' on (from
+ * the start of the commit holding 'from'), in one synced transaction, so
+ * that the journal ends with its consistent prefix. Writer only, before any
+ * append. *kept gets the new last seq.
+ */
+int hq_journal_truncate(struct hq_journal *j, uint64_t from, uint64_t *kept,
     struct hq_errbuf *eb);
 
 struct hq_journal_stat {

@@ -10,6 +10,7 @@
 #include "server/server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,11 +40,9 @@ journal_append(struct server *s, const struct hq_event *ev)
 	rc = hq_journal_append(s->journal, s->enc.data, s->enc.len, &seq);
 	s->bytes_since_ckpt += s->enc.len;
 	if (rc != 0) {
-		/* The journal refuses appends after a failed commit. */
-		if (!s->journal_failed)
-			hq_error("journal append failed: %s", hq_strerror(rc));
-		s->journal_failed = true;
-		server_request_stop(s);
+		/* The journal refuses appends after a failed commit: the
+		 * failure is reported by the commit callback. */
+		s->last_seq = UINT64_MAX;
 		return;
 	}
 	s->last_seq = seq;
@@ -409,6 +408,49 @@ server_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	}
 }
 
+/*
+ * A commit failed (disk or map full, I/O error): the file keeps everything
+ * before it, but the changes since were applied in memory only. Nobody may
+ * hear of them: replies still waiting for that commit are dropped, their
+ * clients get an error instead, and the server stops (a restart reloads
+ * what is stored).
+ */
+static void
+server_journal_failed(struct server *s, const struct hq_errbuf *eb)
+{
+	struct client *cl;
+	struct wconn *wc;
+
+	if (s->journal_failed)
+		return;
+	s->journal_failed = true;
+	s->exit_code = 1;
+	hq_error("journal commit failed: %s; stopping so that no change is "
+		 "acknowledged without being stored",
+	    eb->msg);
+	for (cl = s->clients; cl != NULL; cl = cl->next) {
+		struct hq_smsg r;
+
+		if (!hq_conn_has_held(cl->conn))
+			continue;
+		hq_conn_drop_held(cl->conn);
+		memset(&r, 0, sizeof r);
+		r.kind = HQ_SMSG_ERROR;
+		r.message = hq_xprintf("The server could not store the change "
+				       "in its journal (%s); nothing was "
+				       "changed. The server stops.",
+		    eb->msg);
+		hq_buf_reset(&s->frame);
+		hq_wire_encode_smsg(&r, &s->frame);
+		hq_conn_send(cl->conn, s->frame.data, s->frame.len, 0);
+		hq_smsg_fini(&r);
+	}
+	for (wc = s->wconns; wc != NULL; wc = wc->next)
+		hq_conn_drop_held(wc->conn);
+	server_request_stop(s);
+	server_finish_stop(s);
+}
+
 static void
 server_journal_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -419,19 +461,12 @@ server_journal_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	durable = s->durable_seq;
 	rc = hq_journal_poll(s->journal, &durable, &eb);
-	if (rc != 0) {
-		if (!s->journal_failed)
-			hq_error("journal commit failed: %s; stopping so that "
-				 "no change is acknowledged without being "
-				 "stored",
-			    eb.msg);
-		s->journal_failed = true;
-		s->exit_code = 1;
-		server_request_stop(s);
-		server_finish_stop(s);
-		return;
-	}
+	if (durable > s->durable_seq)
+		release_all(s, durable);
+	if (rc != 0)
+		server_journal_failed(s, &eb);
 	if (durable > s->durable_seq)
 		release_all(s, durable);
 }
@@ -569,22 +604,74 @@ replay_cb(uint64_t seq, const void *rec, size_t len, void *arg)
 	return 0;
 }
 
+/* Keep a byte copy of a damaged journal before changing it. */
+static int
+copy_file(const char *from, const char *to, struct hq_errbuf *eb)
+{
+	char buf[1 << 16];
+	int in, out, rc = 0;
+	ssize_t n;
+
+	if ((in = open(from, O_RDONLY | O_CLOEXEC)) < 0)
+		return hq_errf(eb, -errno, "cannot read %s: %s", from,
+		    strerror(errno));
+	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (out < 0) {
+		rc = hq_errf(eb, -errno, "cannot create %s: %s", to,
+		    strerror(errno));
+		close(in);
+		return rc;
+	}
+	while ((n = read(in, buf, sizeof buf)) > 0)
+		if (write(out, buf, (size_t)n) != n) {
+			n = -1;
+			break;
+		}
+	if (n < 0 || fsync(out) != 0)
+		rc = hq_errf(eb, -errno, "cannot copy %s to %s: %s", from, to,
+		    strerror(errno));
+	close(in);
+	close(out);
+	return rc;
+}
+
+/* --journal-recover: keep the consistent prefix before event 'bad'. */
+static int
+server_salvage(struct server *s, uint64_t bad, struct hq_errbuf *eb)
+{
+	const char *path = s->opts.journal_path;
+	uint64_t last = hq_journal_last_seq(s->journal), kept = 0;
+	char *aside = hq_xprintf("%s.damaged-%llu", path,
+	    (unsigned long long)hq_now_ms());
+	int rc;
+
+	if ((rc = copy_file(path, aside, eb)) == 0 &&
+	    (rc = hq_journal_truncate(s->journal, bad, &kept, eb)) == 0)
+		hq_warn("journal %s: recovered the consistent prefix up to "
+			"event %llu; dropped events %llu..%llu (%llu event(s)); "
+			"the damaged file is kept as %s",
+		    path, (unsigned long long)kept,
+		    (unsigned long long)(kept + 1), (unsigned long long)last,
+		    (unsigned long long)(last > kept ? last - kept : 0), aside);
+	free(aside);
+	return rc;
+}
+
 static int
 server_recover(struct server *s, struct hq_errbuf *eb)
 {
+	const char *path = s->opts.journal_path;
 	struct replay_ctx ctx;
-	void *val = NULL;
-	size_t len;
+	struct hq_errbuf inner;
+	uint64_t from = 1, cseq = 0, bad = 0;
+	void *val = NULL, *snap = NULL;
+	size_t len, slen;
+	char why[600] = "";
 	int rc;
-
-	uint64_t from = 1, cseq;
-	void *snap = NULL;
-	size_t slen;
 
 	if (hq_journal_latest_checkpoint(s->journal, &cseq, &snap, &slen) ==
 	    0) {
 		struct hq_state *restored = NULL;
-		struct hq_errbuf inner;
 
 		rc = hq_state_restore(snap, slen, &restored, &inner);
 		free(snap);
@@ -593,47 +680,68 @@ server_recover(struct server *s, struct hq_errbuf *eb)
 			    "journal %s: the checkpoint at event %llu cannot "
 			    "be loaded: %s. Run `hq-replay verify %s` to "
 			    "inspect the file",
-			    s->opts.journal_path, (unsigned long long)cseq,
-			    inner.msg, s->opts.journal_path);
+			    path, (unsigned long long)cseq, inner.msg, path);
 		hq_state_destroy(s->st);
 		s->st = restored;
 		from = cseq + 1;
 		s->last_ckpt_seq = cseq;
 		s->last_snap_len = slen;
 	}
+	/* Check the hash chain over everything this start replays. */
 	memset(&ctx, 0, sizeof ctx);
-	ctx.st = s->st;
-	rc = hq_journal_foreach(s->journal, from, UINT64_MAX, replay_cb, &ctx);
-	if (rc != 0) {
-		if (ctx.failed_seq != 0)
-			return hq_errf(eb, rc,
-			    "journal %s: event %llu cannot be replayed: %s. "
-			    "Run `hq-replay verify %s` to inspect the file",
-			    s->opts.journal_path,
-			    (unsigned long long)ctx.failed_seq, ctx.msg,
-			    s->opts.journal_path);
-		return hq_errf(eb, rc, "journal %s cannot be read: %s",
-		    s->opts.journal_path, hq_strerror(rc));
+	if (hq_journal_verify_tail(s->journal, cseq, &bad, &inner) != 0) {
+		snprintf(why, sizeof why, "%s", inner.msg);
+		if (bad == 0)
+			bad = from;
+	} else {
+		ctx.st = s->st;
+		rc = hq_journal_foreach(s->journal, from, UINT64_MAX, replay_cb,
+		    &ctx);
+		if (rc != 0) {
+			bad = ctx.failed_seq ? ctx.failed_seq : ctx.last + 1;
+			snprintf(why, sizeof why, "%s",
+			    ctx.failed_seq ? ctx.msg : hq_strerror(rc));
+		}
+	}
+	if (bad != 0) {
+		if (!s->opts.journal_recover || s->recovered)
+			return hq_errf(eb, HQ_ECORRUPT,
+			    "journal %s is damaged at event %llu: %s.\nThe "
+			    "server refuses to start so that no acknowledged "
+			    "change is silently dropped. Run `hq-replay verify "
+			    "%s` to inspect it; `hq server start "
+			    "--journal-recover` starts from the consistent "
+			    "part before event %llu and keeps a copy of the "
+			    "damaged file.",
+			    path, (unsigned long long)bad, why, path,
+			    (unsigned long long)bad);
+		if ((rc = server_salvage(s, bad, eb)) != 0)
+			return rc;
+		s->recovered = true;
+		hq_state_destroy(s->st);
+		s->st = hq_state_create();
+		s->last_ckpt_seq = 0;
+		s->last_snap_len = 0;
+		return server_recover(s, eb);
 	}
 	s->last_seq = s->durable_seq = hq_journal_last_seq(s->journal);
 	if (ctx.last > 0 || from > 1)
 		hq_info("Restored %s: %u job(s); checkpoint at event %llu, "
 			"%llu event(s) replayed after it",
-		    s->opts.journal_path, s->st->njobs_live,
-		    (unsigned long long)(from - 1),
+		    path, s->st->njobs_live, (unsigned long long)(from - 1),
 		    (unsigned long long)(ctx.last ? ctx.last - from + 1 : 0));
 	s->bytes_since_ckpt = ctx.bytes;
 	if (hq_journal_get_meta(s->journal, "access", &val, &len) == 0) {
-		struct hq_errbuf inner;
 		char *text = hq_xstrndup(val, len);
 
 		free(val);
+		hq_access_fini(&s->access);
 		rc = hq_access_from_json(text, &s->access, &inner);
 		free(text);
 		if (rc != 0)
 			return hq_errf(eb, rc,
 			    "journal %s holds a damaged access record: %s",
-			    s->opts.journal_path, inner.msg);
+			    path, inner.msg);
 	}
 	return 0;
 }
@@ -804,9 +912,16 @@ server_main(const struct server_opts *o)
 		struct hq_journal_opts jo = { 0 };
 
 		jo.map_size = o->journal_map_size;
+		jo.recover = o->journal_recover;
 		if ((rc = hq_journal_open(o->journal_path, &jo, &s->journal,
-			 &eb)) != 0)
+			 &eb)) != 0) {
+			if (rc == HQ_ECORRUPT && !o->journal_recover)
+				snprintf(eb.msg + strlen(eb.msg),
+				    sizeof eb.msg - strlen(eb.msg),
+				    ". `hq server start --journal-recover` "
+				    "starts from its consistent part");
 			goto fail;
+		}
 		if ((rc = server_recover(s, &eb)) != 0)
 			goto fail;
 	}

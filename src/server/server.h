@@ -106,6 +106,7 @@ struct server {
 	uint64_t durable_seq;	 /* last event known durable */
 	uint64_t mem_seq;	 /* event counter without a journal */
 	bool journal_failed;
+	bool recovered; /* --journal-recover truncated the journal */
 	uint64_t bytes_since_ckpt; /* journal bytes since the last checkpoint */
 	size_t last_snap_len;
 	uint64_t last_ckpt_seq;

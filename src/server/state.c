@@ -1413,8 +1413,10 @@ hq_state_apply(struct hq_state *st, const struct hq_event *ev,
 		rc = hq_errf(eb, HQ_EINVAL, "unknown event kind %d",
 		    (int)ev->kind);
 	}
+	/* Count transitions, not records: the live server applies a run one
+	 * task at a time, replay applies it whole; both must agree. */
 	if (rc == 0)
-		st->nevents++;
+		st->nevents += ev->kind == HQ_EV_TASK_RUN ? ev->u.run.n : 1;
 	return rc;
 }
 

@@ -991,8 +991,9 @@ out:
 		hq_conn_abort(w->conn, "worker exiting");
 	hq_tls_destroy(w->tls);
 	hq_access_fini(&w->access);
-	hq_worker_config_fini(&w->cfg);
+	/* Before the config: the allocator walks its pools (w->cfg.res). */
 	hq_ralloc_destroy(w->ralloc);
+	hq_worker_config_fini(&w->cfg);
 	for (i = 0; i < w->nspecs; i++) {
 		hq_task_desc_fini(&w->specs[i]->d);
 		free(w->specs[i]->submit_dir);

@@ -75,10 +75,11 @@ BARRIER = ('touch "started.$HQ_JOB_ID.$HQ_TASK_ID"; '
            '[ $ok = 1 ] && exit 0; sleep 0.05; done; exit 1')
 
 # Writes its pid, then sleeps in the same process (exec).
-SLEEPER = 'echo $$ > "pid.$HQ_JOB_ID.$HQ_TASK_ID.$HQ_INSTANCE_ID"; exec sleep 100'
+SLEEPER = ('echo $$ > "pid.$HQ_JOB_ID.$HQ_TASK_ID.$HQ_INSTANCE_ID"; '
+           'exec sleep 100')
 
 
-# ---- submit, arrays, resources -------------------------------------------------
+# ---- submit, arrays, resources ----------------------------------------------
 def test_submit_single_task_runs_with_id_zero(hq):
     hq.start_server()
     hq.start_worker()
@@ -136,8 +137,9 @@ def test_two_cpu_tasks_take_the_whole_worker_one_at_a_time(hq):
     hq.start_worker(cpus=2)
     # mkdir is atomic: a second task running concurrently would fail.
     job = hq.submit(["--array", "1-3", "--cpus", "2", "--", "bash", "-c",
-                     'mkdir lock || exit 1; echo $HQ_CPUS > "cpus.$HQ_TASK_ID";'
-                     ' sleep 0.2; rmdir lock'])
+                     'mkdir lock || exit 1; '
+                     'echo $HQ_CPUS > "cpus.$HQ_TASK_ID"; '
+                     'sleep 0.2; rmdir lock'])
     big = hq.submit(["--cpus", "3", "--", "true"])
     hq.wait_job(job)
     info = hq.job_info(job)
@@ -148,7 +150,7 @@ def test_two_cpu_tasks_take_the_whole_worker_one_at_a_time(hq):
     assert hq.job_info(big)["tasks"][0]["state"] == "waiting"
 
 
-# ---- outputs, cwd, env --------------------------------------------------------
+# ---- outputs, cwd, env ------------------------------------------------------
 def test_stdout_stderr_paths_with_placeholders(hq):
     hq.start_server()
     hq.start_worker()
@@ -230,7 +232,7 @@ def test_env_cwd_and_task_environment(hq):
     assert prog["cwd"] == str(cwd)
 
 
-# ---- failures ---------------------------------------------------------------------
+# ---- failures ---------------------------------------------------------------
 def test_exit_code_failure_message(hq):
     hq.start_server()
     hq.start_worker()
@@ -310,7 +312,7 @@ def test_job_wait_and_submit_wait_exit_zero_when_tasks_fail(hq):
     assert hq.job_info(2)["tasks"][0]["state"] == "failed"
 
 
-# ---- cancel and time limit ---------------------------------------------------------
+# ---- cancel and time limit --------------------------------------------------
 def test_cancel_waiting_and_running_tasks(hq):
     hq.start_server()
     hq.start_worker(cpus=1)
@@ -394,7 +396,7 @@ def test_time_limit_kills_the_task(hq):
     assert hq.job_info(job)["submits"][0]["array"]["time_limit"] == 1.0
 
 
-# ---- workers: lost, stopped, several, priorities ----------------------------------
+# ---- workers: lost, stopped, several, priorities ----------------------------
 def test_killed_worker_tasks_rerun_elsewhere_with_new_instance(hq):
     hq.start_server()
     w1 = hq.start_worker()
@@ -463,7 +465,8 @@ def test_stopped_worker_requeues_without_counting_a_crash(hq):
     wait_task_state(hq, job, 0, "running")
     r = hq.command(["worker", "stop", str(w1.worker_id)])
     assert f"Worker {w1.worker_id} stopped" in r.stderr + r.stdout
-    w1.wait(timeout=TIMEOUT)
+    # A clean exit (under the sanitizers this also means no leak report).
+    assert w1.wait(timeout=TIMEOUT) == 0, hq.output(w1)
     wait_until(lambda: not pid_alive(pid), what="stopped worker's task killed")
     # Not failed, although the crash limit is 1: a stop is not a crash.
     wait_task_state(hq, job, 0, "waiting")
@@ -514,7 +517,7 @@ def test_priorities_on_a_one_cpu_worker(hq):
     assert hq.job_info(high)["submits"][0]["array"]["priority"] == 10
 
 
-# ---- output modes -------------------------------------------------------------------
+# ---- output modes -----------------------------------------------------------
 JOB_INFO_KEYS = {"id", "name", "task_count", "is_open", "task_stats",
                  "cancel_reason"}
 STATS_KEYS = {"running", "finished", "failed", "canceled", "aborted",
@@ -525,7 +528,8 @@ def test_json_and_quiet_output_shapes(hq):
     hq.start_server()
     w = hq.start_worker(cpus=2)
     r = hq.command(["--output-mode", "json", "submit", "--name", "demo",
-                    "--array", "1-3", "--", "bash", "-c", "exit $((HQ_TASK_ID==3))"])
+                    "--array", "1-3", "--", "bash", "-c",
+                    "exit $((HQ_TASK_ID==3))"])
     assert r.json() == {"id": 1}
     r = hq.command(["--output-mode", "quiet", "submit", "--", "true"])
     assert r.stdout == "2\n"
@@ -574,7 +578,8 @@ def test_json_and_quiet_output_shapes(hq):
     assert t3["started_at"].endswith("Z")
     assert "error" not in task(info, 1)
     # Two jobs in one query, an unknown one ignored.
-    assert [j["info"]["id"] for j in hq.json(["job", "info", "1-2,7"])] == [1, 2]
+    both = hq.json(["job", "info", "1-2,7"])
+    assert [j["info"]["id"] for j in both] == [1, 2]
 
     tl = hq.json(["task", "list", "1"])
     assert list(tl) == ["1"]
@@ -642,13 +647,15 @@ def test_errors_in_json_mode(hq):
     r = hq.command(["--output-mode", "json", "job", "list"], check=False)
     assert r.rc == 1
     err = r.json()["error"]
-    assert err.startswith(f'No running instance of HQ found at "{hq.server_dir}"')
+    assert err.startswith(
+        f'No running instance of HQ found at "{hq.server_dir}"')
     r = hq.command(["job", "list"], check=False)
     assert r.rc == 1 and r.stdout == ""
     assert "No running instance of HQ found" in r.stderr
     hq.start_server()
     # A malformed selector and an invalid request.
-    for args in (["job", "info", "x-y"], ["submit", "--cpus", "0", "--", "true"],
+    for args in (["job", "info", "x-y"],
+                 ["submit", "--cpus", "0", "--", "true"],
                  ["submit", "--array", "5-1", "--", "true"]):
         r = hq.command(["--output-mode", "json"] + args, check=False)
         assert r.rc == 1, r
@@ -658,7 +665,7 @@ def test_errors_in_json_mode(hq):
     assert hq.json(["job", "list", "--all"]) == []
 
 
-# ---- server dir, stop, waits --------------------------------------------------------
+# ---- server dir, stop, waits ------------------------------------------------
 def test_server_dir_layout_permissions_and_clean_stop(hq):
     server = hq.start_server()
     w = hq.start_worker()
@@ -679,8 +686,9 @@ def test_server_dir_layout_permissions_and_clean_stop(hq):
 
     r = hq.command(["server", "stop"])
     assert r.rc == 0
-    assert server.wait(timeout=TIMEOUT) == 0
-    w.wait(timeout=TIMEOUT)
+    assert server.wait(timeout=TIMEOUT) == 0, hq.output(server)
+    # The worker is told to stop and exits cleanly.
+    assert w.wait(timeout=TIMEOUT) == 0, hq.output(w)
     assert not os.path.lexists(cur)
     assert acc.exists()  # the instance dir stays for the record
     r = hq.command(["server", "info"], check=False)
@@ -708,8 +716,9 @@ def test_second_server_on_a_live_dir_is_refused(hq):
 def test_server_wait_and_worker_wait(hq):
     r = hq.command(["server", "wait", "--timeout", "1s"], check=False)
     assert r.rc == 1
-    assert (f"Timeout after 1s: Could not connect to server at `{hq.server_dir}`."
-            " Make sure that the server is running.") in r.stderr
+    assert ("Timeout after 1s: Could not connect to server at "
+            f"`{hq.server_dir}`. Make sure that the server is running."
+            ) in r.stderr
 
     waiter = subprocess.Popen([HQ_BIN, "server", "wait", "--timeout", "30s"],
                               env=hq.env, stdout=subprocess.PIPE,

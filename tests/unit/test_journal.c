@@ -613,16 +613,40 @@ test_journal_verify_detects_bad_checkpoint(void **state)
 
 	three_commits(t);
 	v = raw_get(t->path, "checkpoints", 20, &len);
-	assert_true(len == HQ_JOURNAL_LINK_LEN + 3);
+	/* link || digest of the snapshot || snapshot ("abc") */
+	assert_true(len == 2 * HQ_JOURNAL_LINK_LEN + 3);
 	v[0] ^= 1;
+	bad = 20;
+	raw_edit(t->path, "checkpoints", &bad, sizeof bad, v, len);
+	open_j(t, 0, true);
+	assert_int_equal(hq_journal_verify_chain(t->j, &bad, &t->eb),
+	    HQ_ECORRUPT);
+	assert_int_equal(bad, 11);
+	assert_non_null(strstr(t->eb.msg, "checkpoint at seq 20"));
+	hq_journal_close(t->j);
+	t->j = NULL;
+
+	/* A damaged snapshot under an intact link: the digest catches it,
+	 * and readers refuse to hand it out. */
+	v[0] ^= 1;
+	v[len - 1] ^= 1;
 	bad = 20;
 	raw_edit(t->path, "checkpoints", &bad, sizeof bad, v, len);
 	free(v);
 	open_j(t, 0, true);
 	assert_int_equal(hq_journal_verify_chain(t->j, &bad, &t->eb),
 	    HQ_ECORRUPT);
-	assert_int_equal(bad, 11);
-	assert_non_null(strstr(t->eb.msg, "checkpoint at seq 20"));
+	assert_int_equal(bad, 20);
+	assert_non_null(strstr(t->eb.msg, "digest"));
+	{
+		uint64_t seq;
+		void *snap = NULL;
+
+		assert_int_equal(hq_journal_latest_checkpoint(t->j, &seq, &snap,
+				     &len),
+		    HQ_ECORRUPT);
+		assert_null(snap);
+	}
 }
 
 static void

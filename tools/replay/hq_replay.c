@@ -117,6 +117,7 @@ struct replay {
 	/* verify: checkpoints compared with the rebuilt state */
 	uint32_t ckpt_next; /* index of the next one to compare */
 	uint64_t n_ckpt_same, n_ckpt_bad, n_ckpt_skipped, first_bad_ckpt;
+	bool ckpts_unreadable;
 	char ckpt_msg[sizeof(struct hq_errbuf)];
 
 	/* stats */
@@ -475,7 +476,8 @@ replay_apply(struct replay *r, uint64_t seq, const struct hq_event *ev)
 	struct hq_errbuf eb = { { 0 } };
 	int rc;
 
-	if (r->st == NULL)
+	/* Records up to the base are in the restored state already. */
+	if (r->st == NULL || seq <= r->base_seq)
 		return 0;
 	if ((rc = hq_state_apply(r->st, ev, &eb)) != 0) {
 		replay_bad(r, seq, "cannot apply %s: %s",
@@ -545,17 +547,216 @@ replay_walk(struct replay *r, uint64_t from, uint64_t to)
 	return 0;
 }
 
-/* The history was pruned up to a checkpoint. */
+/* ---- checkpoints and the base state ------------------------------------- */
+
+/*
+ * The seq the stored history starts after: 0 for a complete history (the
+ * first record is seq 1, or there is none), else the last pruned seq. Only
+ * a checkpoint at or after it can be a base: the records after it exist.
+ */
+static uint64_t
+replay_hist_base(const struct replay *r)
+{
+	if (r->js.first_seq > 0)
+		return r->js.first_seq - 1;
+	/* No records at all: pruned up to the newest checkpoint, if any. */
+	return r->js.last_checkpoint_seq;
+}
+
+/* The history was pruned (hq journal prune, retention). */
 static bool
 replay_pruned(const struct replay *r)
 {
-	return r->js.first_seq > 1;
+	return replay_hist_base(r) > 0;
+}
+
+static int
+replay_ckpt_list_cb(uint64_t seq, HQ_UNUSED const void *snap,
+    HQ_UNUSED size_t len, void *arg)
+{
+	struct replay *r = arg;
+
+	HQ_VEC_PUSH(r->ckpts, r->nckpts, r->ckptcap, seq);
+	return 0;
+}
+
+/* Read the seqs of the stored checkpoints into r->ckpts. */
+static int
+replay_load_ckpts(struct replay *r, struct hq_errbuf *eb)
+{
+	int was = replay_in_journal, rc;
+
+	r->nckpts = 0;
+	replay_in_journal = 1;
+	rc = hq_journal_foreach_checkpoint(r->j, replay_ckpt_list_cb, r);
+	replay_in_journal = was;
+	if (rc < 0)
+		return hq_errf(eb, rc, "cannot read the checkpoints: %s",
+		    hq_strerror(rc));
+	return 0;
+}
+
+struct replay_ckpt_get {
+	uint64_t seq;
+	uint8_t *data;
+	size_t len;
+	bool found;
+};
+
+static int
+replay_ckpt_get_cb(uint64_t seq, const void *snap, size_t len, void *arg)
+{
+	struct replay_ckpt_get *g = arg;
+
+	if (seq < g->seq)
+		return 0;
+	if (seq == g->seq) {
+		/* 'snap' points into the map: copying it may fault. */
+		g->data = hq_xmemdup(snap, len > 0 ? len : 1);
+		g->len = len;
+		g->found = true;
+	}
+	return REPLAY_STOP;
 }
 
 /*
- * The state the first stored record applies to: empty for a full history.
- * For pruned history it is the newest checkpoint's snapshot, which needs a
- * snapshot codec (hq_state_snapshot/restore) that does not exist yet.
+ * A copy of the checkpoint stored at 'seq': 0 and *data (caller frees),
+ * HQ_ENOTFOUND (pruned meanwhile by a running server), or a journal error.
+ * May run inside a record callback: the journal opens one read transaction
+ * per call and allows several at a time (MDB_NOTLS).
+ */
+static int
+replay_get_ckpt(struct replay *r, uint64_t seq, uint8_t **data, size_t *len)
+{
+	struct replay_ckpt_get g = { .seq = seq };
+	int was = replay_in_journal, rc;
+
+	replay_in_journal = 1;
+	rc = hq_journal_foreach_checkpoint(r->j, replay_ckpt_get_cb, &g);
+	replay_in_journal = was;
+	if (rc < 0) {
+		free(g.data);
+		return rc;
+	}
+	if (!g.found)
+		return HQ_ENOTFOUND;
+	*data = g.data;
+	*len = g.len;
+	return 0;
+}
+
+static int
+replay_time_cb(HQ_UNUSED uint64_t seq, const void *rec, size_t len, void *arg)
+{
+	struct hq_event ev;
+
+	if (hq_wire_decode_event(rec, len, &ev, NULL) == 0) {
+		*(uint64_t *)arg = ev.time_ms;
+		hq_event_fini(&ev);
+	}
+	return REPLAY_STOP;
+}
+
+/* The time of record 'seq'; 0 when it is not stored or does not decode. */
+static uint64_t
+replay_record_time(struct replay *r, uint64_t seq)
+{
+	uint64_t ms = 0;
+	int was = replay_in_journal;
+
+	replay_in_journal = 1;
+	(void)hq_journal_foreach(r->j, seq, seq, replay_time_cb, &ms);
+	replay_in_journal = was;
+	return ms;
+}
+
+/*
+ * The newest checkpoint that can be a base at or before 'want' (newest),
+ * or the oldest that can be one (!newest). 0 in *cseq: start from the
+ * empty state (complete history and no such checkpoint, or none wanted).
+ */
+static int
+replay_pick_base(struct replay *r, bool newest, uint64_t want, uint64_t *cseq,
+    struct hq_errbuf *eb)
+{
+	uint64_t hb = replay_hist_base(r), best = 0, oldest = 0;
+	bool found = false;
+	uint32_t i;
+
+	for (i = 0; i < r->nckpts; i++) {
+		if (r->ckpts[i] < hb || r->ckpts[i] == 0)
+			continue;
+		if (oldest == 0)
+			oldest = r->ckpts[i];
+		if (!newest) {
+			best = r->ckpts[i];
+			found = true;
+			break;
+		}
+		if (r->ckpts[i] <= want) {
+			best = r->ckpts[i];
+			found = true;
+		}
+	}
+	if (found || hb == 0) {
+		*cseq = found ? best : 0;
+		return 0;
+	}
+	if (oldest != 0)
+		return hq_errf(eb, HQ_ENOTFOUND,
+		    "history before seq %" PRIu64 " was pruned: the oldest "
+		    "state that can be rebuilt is the one after seq %" PRIu64
+		    " (a checkpoint)",
+		    hb + 1, oldest);
+	return hq_errf(eb, HQ_ECORRUPT,
+	    "history before seq %" PRIu64 " was pruned and there is no "
+	    "checkpoint at or after seq %" PRIu64 " to start from",
+	    hb + 1, hb);
+}
+
+/*
+ * Make r->st the state of the checkpoint at 'cseq' (0: leave the empty
+ * state): records <= cseq are then only decoded by the walk, not applied.
+ * On failure r->st is unchanged and 'eb' names the checkpoint.
+ */
+static int
+replay_restore(struct replay *r, uint64_t cseq, struct hq_errbuf *eb)
+{
+	struct hq_errbuf inner = { { 0 } };
+	struct hq_state *st = NULL;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (cseq == 0)
+		return 0;
+	if ((rc = replay_get_ckpt(r, cseq, &data, &len)) != 0)
+		return hq_errf(eb, rc,
+		    "the checkpoint at seq %" PRIu64 " cannot be read: %s",
+		    cseq,
+		    rc == HQ_ENOTFOUND ? "it was pruned meanwhile"
+				       : hq_strerror(rc));
+	/* The decoder checks every length and index: no fault to expect. */
+	rc = hq_state_restore(data, len, &st, &inner);
+	free(data);
+	if (rc != 0)
+		return hq_errf(eb, rc,
+		    "the checkpoint at seq %" PRIu64 " cannot be restored: %s",
+		    cseq, inner.msg);
+	hq_state_destroy(r->st);
+	r->st = st;
+	r->base_seq = cseq;
+	r->st_seq = cseq;
+	r->st_time_ms = replay_record_time(r, cseq);
+	r->n_applied = 0;
+	return 0;
+}
+
+/*
+ * The state the walk over all records starts from: the empty state for a
+ * complete history, else the oldest checkpoint after the pruned part
+ * (records before it are decoded, not applied). Errors name the problem;
+ * r->st is then left as it was.
  */
 static int
 replay_restore_base(struct replay *r, struct hq_errbuf *eb)
@@ -565,19 +766,10 @@ replay_restore_base(struct replay *r, struct hq_errbuf *eb)
 
 	if (!replay_pruned(r))
 		return 0;
-	replay_in_journal = 1;
-	rc = hq_journal_latest_checkpoint(r->j, &cseq, NULL, NULL);
-	replay_in_journal = 0;
-	if (rc != 0)
-		return hq_errf(eb, HQ_ECORRUPT,
-		    "history before seq %" PRIu64 " was pruned and there is "
-		    "no checkpoint to start from",
-		    r->js.first_seq);
-	return hq_errf(eb, HQ_EVERSION,
-	    "history before seq %" PRIu64 " was pruned; rebuilding the state "
-	    "needs the checkpoint at seq %" PRIu64 ", and hq-replay cannot "
-	    "read checkpoints yet (no snapshot codec)",
-	    r->js.first_seq, cseq);
+	if ((rc = replay_load_ckpts(r, eb)) != 0 ||
+	    (rc = replay_pick_base(r, false, UINT64_MAX, &cseq, eb)) != 0)
+		return rc;
+	return replay_restore(r, cseq, eb);
 }
 
 /* ---- events -------------------------------------------------------------- */
@@ -1075,7 +1267,14 @@ replay_events_cb(struct replay *r, uint64_t seq, const struct hq_event *ev,
 {
 	struct replay_ctx c;
 	bool shown = ev->time_ms >= r->since_ms && ev->time_ms <= r->until_ms;
+	struct hq_state *held = NULL;
 
+	/* A record kept from before the base checkpoint: the state is a
+	 * later one, so its lines go without instances. */
+	if (seq <= r->base_seq) {
+		held = r->st;
+		r->st = NULL;
+	}
 	memset(&c, 0, sizeof c);
 	replay_ctx_before(r, ev, &c);
 	(void)replay_apply(r, seq,
@@ -1092,6 +1291,8 @@ replay_events_cb(struct replay *r, uint64_t seq, const struct hq_event *ev,
 			replay_human(r, seq, ev, &c);
 	}
 	replay_ctx_fini(&c);
+	if (held != NULL)
+		r->st = held;
 	return 0;
 }
 
@@ -1222,6 +1423,11 @@ replay_state_print_json(struct replay *r, const struct hq_job *job)
 	json_t *jobs;
 	uint32_t i;
 
+	json_object_set_new(o, "checkpoint",
+	    r->base_seq ? json_integer((json_int_t)r->base_seq) : json_null());
+	if (r->st_seq != 0 && r->st_time_ms == 0)
+		json_object_set_new(o, "time", json_null()); /* pruned */
+
 	if (job != NULL) {
 		json_object_set_new(o, "job", replay_job_json(job));
 		json_object_set_new(o, "tasks", replay_tasks_json(job));
@@ -1349,22 +1555,94 @@ replay_state_print_tasks(struct replay *r, const struct hq_job *job)
 	hq_table_destroy(t);
 }
 
+struct replay_tscan {
+	uint64_t at;
+	uint64_t stop; /* last seq at or before 'at' */
+	bool found;
+};
+
+static int
+replay_tscan_cb(uint64_t seq, const void *rec, size_t len, void *arg)
+{
+	struct replay_tscan *t = arg;
+	struct hq_event ev;
+	bool later;
+
+	/* An undecodable record is left for the walk to report. */
+	if (hq_wire_decode_event(rec, len, &ev, NULL) != 0)
+		return 0;
+	later = ev.time_ms > t->at;
+	hq_event_fini(&ev);
+	if (!later)
+		return 0;
+	t->stop = seq - 1;
+	t->found = true;
+	return REPLAY_STOP;
+}
+
+/*
+ * The seq of the state at time 'at': the record before the first one later
+ * than 'at' (UINT64_MAX: none is later). Decodes without applying, so
+ * that the walk can start from the newest checkpoint before that seq.
+ */
+static int
+replay_time_to_seq(struct replay *r, uint64_t at, uint64_t *seq)
+{
+	struct replay_tscan t = { .at = at };
+	int rc;
+
+	replay_in_journal = 1;
+	rc = hq_journal_foreach(r->j, 0, UINT64_MAX, replay_tscan_cb, &t);
+	replay_in_journal = 0;
+	if (rc < 0) {
+		fprintf(stderr, "hq-replay: %s: reading records: %s\n", r->path,
+		    hq_strerror(rc));
+		return REPLAY_EXIT_BAD;
+	}
+	*seq = t.found ? t.stop : UINT64_MAX;
+	return 0;
+}
+
 static int
 replay_cmd_state(struct replay *r)
 {
 	struct hq_errbuf eb = { { 0 } };
 	const struct hq_job *job = NULL;
+	uint64_t want = UINT64_MAX, cseq = 0;
 	char tbuf[48];
 	int rc;
 
-	if (replay_restore_base(r, &eb) != 0) {
-		fprintf(stderr, "hq-replay: %s: %s\n", r->path, eb.msg);
-		return REPLAY_EXIT_BAD;
+	if (r->has_at && r->at_is_seq)
+		want = r->at;
+	if (replay_pruned(r) || r->from_ckpt) {
+		/* Start from the newest checkpoint at or before the moment. */
+		if (r->has_at && !r->at_is_seq &&
+		    (rc = replay_time_to_seq(r, r->at, &want)) != 0)
+			return rc;
+		if (replay_load_ckpts(r, &eb) != 0 ||
+		    replay_pick_base(r, true, want, &cseq, &eb) != 0 ||
+		    replay_restore(r, cseq, &eb) != 0) {
+			if (r->has_at && !r->at_is_seq && want != UINT64_MAX)
+				fprintf(stderr,
+				    "hq-replay: %s: no state at that time (it "
+				    "would be the one after seq %" PRIu64
+				    "): %s\n",
+				    r->path, want, eb.msg);
+			else if (want != UINT64_MAX)
+				fprintf(stderr,
+				    "hq-replay: %s: no state after seq %" PRIu64
+				    ": %s\n",
+				    r->path, want, eb.msg);
+			else
+				fprintf(stderr, "hq-replay: %s: %s\n", r->path,
+				    eb.msg);
+			return REPLAY_EXIT_BAD;
+		}
 	}
 	r->on_event = replay_state_cb;
 	r->stop_on_bad = true;
-	if ((rc = replay_walk(r, 0,
-		 r->has_at && r->at_is_seq ? r->at : UINT64_MAX)) != 0)
+	r->next_seq = cseq + 1; /* a gap right after the base is damage */
+	if ((rc = replay_walk(r, cseq + 1, want)) != 0)
 		return rc;
 	if (r->n_bad > 0) {
 		fprintf(stderr,
@@ -1392,11 +1670,24 @@ replay_cmd_state(struct replay *r)
 	if (r->st_seq == 0) {
 		fputs("state before the first record\n", r->out);
 	} else {
-		replay_fmt_time(tbuf, sizeof tbuf, r->st_time_ms);
-		fprintf(r->out,
-		    "state at seq %" PRIu64 " (%s), %" PRIu64
-		    " events applied, server uid %s\n",
-		    r->st_seq, tbuf, r->n_applied, r->st->server_uid);
+		if (r->st_time_ms != 0)
+			replay_fmt_time(tbuf, sizeof tbuf, r->st_time_ms);
+		else
+			snprintf(tbuf, sizeof tbuf, "time pruned");
+		fprintf(r->out, "state at seq %" PRIu64 " (%s), ", r->st_seq,
+		    tbuf);
+		if (r->base_seq > 0)
+			fprintf(r->out,
+			    "from the checkpoint at seq %" PRIu64
+			    " and %" PRIu64 " event%s after it",
+			    r->base_seq, r->n_applied,
+			    replay_plural(r->n_applied));
+		else
+			fprintf(r->out, "%" PRIu64 " events applied",
+			    r->n_applied);
+		fputs(", server uid ", r->out);
+		replay_put_text(r->out, r->st->server_uid);
+		fputc('\n', r->out);
 	}
 	if (job != NULL)
 		replay_state_print_tasks(r, job);
@@ -1407,50 +1698,270 @@ replay_cmd_state(struct replay *r)
 
 /* ---- verify -------------------------------------------------------------- */
 
+/* Note a bad checkpoint: the first one is kept, the first few are shown. */
+static void HQ_PRINTF(3, 4)
+    verify_ckpt_bad(struct replay *r, uint64_t seq, const char *fmt, ...)
+{
+	char msg[sizeof r->ckpt_msg];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (r->n_ckpt_bad++ == 0) {
+		r->first_bad_ckpt = seq;
+		snprintf(r->ckpt_msg, sizeof r->ckpt_msg, "%s", msg);
+	}
+	if (r->n_ckpt_bad <= REPLAY_MAX_WARN)
+		fprintf(r->out, "checkpoint at seq %" PRIu64 ": BAD: %s\n", seq,
+		    msg);
+}
+
+static const char *
+verify_str(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+/*
+ * Where two states differ, in words, for the first difference found among
+ * the parts a reader can name (counters, jobs, tasks, workers); "" when
+ * these all agree and the difference lies deeper (queues, accounting).
+ */
+static void
+verify_diff_hint(const struct hq_state *a, const struct hq_state *b, char *buf,
+    size_t size)
+{
+	uint32_t i, k, n;
+
+	buf[0] = '\0';
+#define HINT(...) snprintf(buf, size, "; " __VA_ARGS__)
+	if (strcmp(verify_str(a->server_uid), verify_str(b->server_uid)) != 0) {
+		HINT("server uid: stored %s, rebuilt %s",
+		    verify_str(a->server_uid), verify_str(b->server_uid));
+		return;
+	}
+	if (a->nevents != b->nevents) {
+		HINT("events applied: stored %" PRIu64 ", rebuilt %" PRIu64,
+		    a->nevents, b->nevents);
+		return;
+	}
+	if (a->next_job_id != b->next_job_id ||
+	    a->next_worker_id != b->next_worker_id) {
+		HINT("next job/worker id: stored %" PRIu32 "/%" PRIu32
+		     ", rebuilt %" PRIu32 "/%" PRIu32,
+		    a->next_job_id, a->next_worker_id, b->next_job_id,
+		    b->next_worker_id);
+		return;
+	}
+	n = HQ_MAX(a->jobs_cap, b->jobs_cap);
+	for (i = 1; i < n; i++) {
+		const struct hq_job *x = hq_state_job(a, i);
+		const struct hq_job *y = hq_state_job(b, i);
+
+		if (x == NULL && y == NULL)
+			continue;
+		if (x == NULL || y == NULL) {
+			HINT("job %" PRIu32 " only in the %s state", i,
+			    x ? "stored" : "rebuilt");
+			return;
+		}
+		if (x->ntasks != y->ntasks || x->is_open != y->is_open ||
+		    memcmp(x->counts, y->counts, sizeof x->counts) != 0) {
+			HINT("job %" PRIu32 ": stored %" PRIu32
+			     " tasks (%" PRIu32 " finished), rebuilt %" PRIu32
+			     " (%" PRIu32 " finished)",
+			    i, x->ntasks, x->counts[HQ_TASK_FINISHED],
+			    y->ntasks, y->counts[HQ_TASK_FINISHED]);
+			return;
+		}
+		for (k = 0; k < x->ntasks; k++) {
+			const struct hq_task *t = &x->tasks[k];
+			const struct hq_task *u = &y->tasks[k];
+
+			if (t->id == u->id && t->state == u->state &&
+			    t->instance == u->instance &&
+			    t->worker == u->worker &&
+			    t->crashes == u->crashes && t->flags == u->flags &&
+			    t->start_ms == u->start_ms &&
+			    t->end_ms == u->end_ms)
+				continue;
+			HINT("job %" PRIu32 " task %" PRIu32
+			     ": stored %s instance %" PRIu32 " worker %" PRIu32
+			     " flags %#x, rebuilt %s instance %" PRIu32
+			     " worker %" PRIu32 " flags %#x",
+			    i, t->id,
+			    hq_task_state_name((enum hq_task_state)t->state),
+			    t->instance, t->worker, t->flags,
+			    hq_task_state_name((enum hq_task_state)u->state),
+			    u->instance, u->worker, u->flags);
+			return;
+		}
+	}
+	n = HQ_MAX(a->workers_cap, b->workers_cap);
+	for (i = 1; i < n; i++) {
+		const struct hq_sworker *x = hq_state_worker(a, i);
+		const struct hq_sworker *y = hq_state_worker(b, i);
+
+		if (x == NULL && y == NULL)
+			continue;
+		if (x == NULL || y == NULL || x->online != y->online ||
+		    x->ninflight != y->ninflight) {
+			HINT("worker %" PRIu32 ": stored %s, rebuilt %s", i,
+			    x == NULL	    ? "absent"
+				: x->online ? "online"
+					    : "offline",
+			    y == NULL	    ? "absent"
+				: y->online ? "online"
+					    : "offline");
+			return;
+		}
+	}
+#undef HINT
+}
+
+/*
+ * Compare the checkpoint stored at 'seq' with r->st, the state rebuilt up
+ * to that seq: they must be the same bytes.
+ */
+static void
+verify_compare(struct replay *r, uint64_t seq, const char *what)
+{
+	struct hq_errbuf eb = { { 0 } };
+	struct hq_state *stored = NULL;
+	uint8_t *data = NULL;
+	size_t len = 0, off;
+	char hint[256];
+	struct hq_buf b;
+	int rc;
+
+	if ((rc = replay_get_ckpt(r, seq, &data, &len)) != 0) {
+		if (rc == HQ_ENOTFOUND)
+			r->n_ckpt_skipped++; /* pruned by the server meanwhile
+					      */
+		else
+			verify_ckpt_bad(r, seq, "cannot be read: %s",
+			    hq_strerror(rc));
+		return;
+	}
+	hq_buf_init(&b);
+	hq_state_snapshot(r->st, &b);
+	if (b.len == len && memcmp(b.data, data, len) == 0) {
+		r->n_ckpt_same++;
+		goto out;
+	}
+	for (off = 0; off < len && off < b.len && data[off] == b.data[off];
+	     off++)
+		;
+	if (hq_state_restore(data, len, &stored, &eb) != 0)
+		snprintf(hint, sizeof hint, "; it cannot be restored: %.200s",
+		    eb.msg);
+	else
+		verify_diff_hint(stored, r->st, hint, sizeof hint);
+	verify_ckpt_bad(r, seq,
+	    "differs from %s (stored %zu bytes, rebuilt %zu, first "
+	    "difference at byte %zu)%s",
+	    what, len, b.len, off, hint);
+out:
+	hq_state_destroy(stored);
+	hq_buf_fini(&b);
+	free(data);
+}
+
 static int
 replay_verify_cb(struct replay *r, uint64_t seq, const struct hq_event *ev,
     HQ_UNUSED size_t len)
 {
-	return replay_apply(r, seq, ev) != 0 ? REPLAY_STOP : 0;
-}
-
-static int
-replay_count_ckpt_cb(HQ_UNUSED uint64_t seq, HQ_UNUSED const void *snap,
-    HQ_UNUSED size_t len, void *arg)
-{
-	(*(uint64_t *)arg)++;
+	if (replay_apply(r, seq, ev) != 0)
+		return REPLAY_STOP;
+	if (r->st != NULL && r->ckpt_next < r->nckpts &&
+	    r->ckpts[r->ckpt_next] == seq) {
+		verify_compare(r, seq, "the state rebuilt from the log");
+		r->ckpt_next++;
+	}
 	return 0;
 }
 
 /*
- * Checkpoints hold snapshots of the state; verifying them means comparing
- * each with the state rebuilt up to its seq. That needs the snapshot codec
- * (hq_state_snapshot/restore), which does not exist yet, so only their
- * links are checked (by hq_journal_verify_chain) and they are counted.
- * Returns 0, or REPLAY_EXIT_BAD when they cannot be read.
+ * Pick and restore the base of the replay: the empty state, or for pruned
+ * history the oldest checkpoint after the pruned part. That checkpoint
+ * cannot be compared with a replay; it must at least restore, and encode
+ * back to the same bytes. Returns false if verify has failed.
  */
-static int
-verify_checkpoints(struct replay *r)
+static bool
+verify_base(struct replay *r)
 {
-	uint64_t n = 0;
-	int rc;
+	struct hq_errbuf eb = { { 0 } };
+	uint64_t cseq = 0, hb = replay_hist_base(r);
 
-	replay_in_journal = 1;
-	rc = hq_journal_foreach_checkpoint(r->j, replay_count_ckpt_cb, &n);
-	replay_in_journal = 0;
-	if (rc < 0) {
-		fprintf(r->out, "checkpoints: cannot read them: %s\n",
-		    hq_strerror(rc));
-		return REPLAY_EXIT_BAD;
+	if (!replay_pruned(r)) {
+		fputs("base: the empty state before seq 1 (complete history)\n",
+		    r->out);
+		return true;
 	}
-	if (n == 0)
-		fputs("checkpoints: none\n", r->out);
-	else
+	if (replay_pick_base(r, false, UINT64_MAX, &cseq, &eb) != 0 ||
+	    replay_restore(r, cseq, &eb) != 0) {
 		fprintf(r->out,
-		    "checkpoints: %" PRIu64 " (not compared: no snapshot "
-		    "codec)\n",
-		    n);
-	return 0;
+		    "base: BAD: %s; records are decoded, not "
+		    "applied\n",
+		    eb.msg);
+		if (cseq != 0 && r->n_ckpt_bad++ == 0)
+			r->first_bad_ckpt = cseq;
+		hq_state_destroy(r->st);
+		r->st = NULL;
+		return false;
+	}
+	fprintf(r->out,
+	    "base: the checkpoint at seq %" PRIu64 " (history before seq "
+	    "%" PRIu64 " was pruned)\n",
+	    cseq, hb + 1);
+	verify_compare(r, cseq, "itself restored and encoded again");
+	return r->n_ckpt_bad == 0;
+}
+
+/* The summary line of the checkpoints; false if one is bad. */
+static bool
+verify_ckpt_summary(struct replay *r)
+{
+	uint64_t left = r->nckpts - r->ckpt_next;
+
+	if (r->ckpts_unreadable) {
+		fprintf(r->out, "checkpoints: BAD: %s; none compared\n",
+		    r->ckpt_msg);
+		return false;
+	}
+	if (r->nckpts == 0) {
+		fputs("checkpoints: none\n", r->out);
+		return true;
+	}
+	if (r->st != NULL && r->n_bad == 0 && left > 0) {
+		/* Every record was applied: these lie past the last one. */
+		for (; r->ckpt_next < r->nckpts; r->ckpt_next++)
+			verify_ckpt_bad(r, r->ckpts[r->ckpt_next], "%s",
+			    "no record has its seq");
+		left = 0;
+	}
+	fprintf(r->out,
+	    "checkpoints: %" PRIu32 ", %" PRIu64 " identical to "
+	    "the state rebuilt from the log",
+	    r->nckpts, r->n_ckpt_same);
+	if (r->base_seq > 0)
+		fputs(" (the base: to itself)", r->out);
+	if (r->n_ckpt_bad > 0)
+		fprintf(r->out,
+		    ", %" PRIu64 " BAD (the first at seq %" PRIu64 ")",
+		    r->n_ckpt_bad, r->first_bad_ckpt);
+	if (r->n_ckpt_skipped > 0)
+		fprintf(r->out,
+		    ", %" PRIu64 " not compared (older than the "
+		    "kept history, or pruned while reading)",
+		    r->n_ckpt_skipped);
+	if (left > 0)
+		fprintf(r->out, ", %" PRIu64 " not compared (%s)", left,
+		    r->st == NULL ? "no state to replay from"
+				  : "the replay stopped before them");
+	fputc('\n', r->out);
+	return r->n_ckpt_bad == 0;
 }
 
 static int
@@ -1483,13 +1994,23 @@ replay_cmd_verify(struct replay *r)
 		failed = true;
 	}
 
-	if (replay_pruned(r)) {
-		(void)replay_restore_base(r, &eb);
-		fprintf(r->out,
-		    "replay: %s; records are decoded, not applied\n", eb.msg);
-		hq_state_destroy(r->st);
-		r->st = NULL;
+	if (replay_load_ckpts(r, &eb) != 0) {
+		/* Go on with the records: their replay can still be judged. */
+		snprintf(r->ckpt_msg, sizeof r->ckpt_msg, "%s", eb.msg);
+		r->ckpts_unreadable = true;
+		r->nckpts = 0;
+		failed = true;
 	}
+	if (!verify_base(r))
+		failed = true;
+	/* Checkpoints up to the base are not compared with a replay. */
+	while (
+	    r->ckpt_next < r->nckpts && r->ckpts[r->ckpt_next] <= r->base_seq) {
+		if (r->ckpts[r->ckpt_next] < r->base_seq)
+			r->n_ckpt_skipped++; /* older than the kept history */
+		r->ckpt_next++;
+	}
+
 	r->on_event = replay_verify_cb;
 	r->stop_on_bad = true;
 	if ((rc = replay_walk(r, 0, UINT64_MAX)) != 0)
@@ -1502,8 +2023,9 @@ replay_cmd_verify(struct replay *r)
 		failed = true;
 	} else if (r->st != NULL) {
 		fprintf(r->out,
-		    "replay: ok, %" PRIu64 " records decoded and applied\n",
-		    r->n_applied);
+		    "replay: ok, %" PRIu64 " records decoded, %" PRIu64
+		    " applied\n",
+		    r->n_decoded, r->n_applied);
 	} else {
 		fprintf(r->out, "replay: ok, %" PRIu64 " records decoded\n",
 		    r->n_decoded);
@@ -1514,7 +2036,7 @@ replay_cmd_verify(struct replay *r)
 		    "before (a server is appending)\n",
 		    r->n_seen, r->js.n_records);
 
-	if (verify_checkpoints(r) != 0)
+	if (!verify_ckpt_summary(r))
 		failed = true;
 	if (!failed) {
 		fputs("verify: ok\n", r->out);
@@ -1524,6 +2046,10 @@ replay_cmd_verify(struct replay *r)
 		fprintf(r->out,
 		    "verify: FAILED, first bad record: seq %" PRIu64 "\n",
 		    first);
+	else if (r->n_ckpt_bad > 0)
+		fprintf(r->out,
+		    "verify: FAILED, first bad checkpoint: seq %" PRIu64 "\n",
+		    r->first_bad_ckpt);
 	else
 		fputs("verify: FAILED\n", r->out);
 	return REPLAY_EXIT_BAD;
@@ -1700,15 +2226,17 @@ static const struct replay_cmd replay_cmds[] = {
 	},
 	{
 	    .name = "state",
-	    .synopsis = "[--at TIME|SEQ] [--job ID] [--json]",
+	    .synopsis = "[--at TIME|SEQ] [--job ID] [--from-checkpoint] "
+			"[--json]",
 	    .help = "the jobs (or one job's tasks) as they were at a moment",
-	    .opts = RO_JOB | RO_AT | RO_JSON,
+	    .opts = RO_JOB | RO_AT | RO_CKPT | RO_JSON,
 	    .exec = replay_cmd_state,
 	},
 	{
 	    .name = "verify",
 	    .synopsis = "",
-	    .help = "check the hash chain and replay every record",
+	    .help = "check the hash chain, replay every record and compare "
+		    "the state with every checkpoint",
 	    .opts = 0,
 	    .exec = replay_cmd_verify,
 	},
@@ -1799,6 +2327,13 @@ replay_parse_args(struct replay *r, int argc, char **argv)
 				return replay_usage_error(c,
 				    "option '%s' does not apply here", a);
 			r->json = true;
+			continue;
+		}
+		if (strcmp(a, "--from-checkpoint") == 0) {
+			if (!(c->opts & RO_CKPT))
+				return replay_usage_error(c,
+				    "option '%s' does not apply here", a);
+			r->from_ckpt = true;
 			continue;
 		}
 		/* Options with a value: --opt VALUE or --opt=VALUE. */
@@ -1906,6 +2441,7 @@ main(int argc, char **argv)
 	r.st = hq_state_create();
 	rc = r.cmd->exec(&r);
 	hq_state_destroy(r.st);
+	free(r.ckpts);
 	replay_in_journal = 1;
 	hq_journal_close(r.j);
 	replay_in_journal = 0;
