@@ -109,6 +109,15 @@ int cmd_job_cat(struct cli *c, int argc, char **argv);
 int cmd_task_list(struct cli *c, int argc, char **argv);
 int cmd_task_info(struct cli *c, int argc, char **argv);
 int cmd_journal_flush(struct cli *c, int argc, char **argv);
+/* cmd_outputlog.c */
+int cmd_output_log(struct cli *c, int argc, char **argv);
+/* cmd_notify.c: `task notify`, and waiting with --on-notify. */
+int cmd_task_notify(struct cli *c, int argc, char **argv);
+/*
+ * Wait for job 'job_id' like cli_wait_jobs() and run argv[0..argc) plus
+ * the message for every task notification (spec 2.14).
+ */
+int cli_wait_notify(struct cli *c, uint32_t job_id, char **argv, int argc);
 
 /* Wait for jobs (after a submit or for job wait/progress). */
 int cli_wait_jobs(struct cli *c, const struct hq_selector *sel,

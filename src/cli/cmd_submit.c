@@ -414,8 +414,9 @@ cmd_submit(struct cli *c, int argc, char **argv)
 	struct hq_idset ids;
 	char **entries = NULL;
 	uint32_t nentries = 0;
-	int ndirw = 0;
+	int ndirw = 0, nnotify = 0;
 	uint32_t job_id = 0;
+	char **notify_cmd = NULL;
 
 	memset(&s, 0, sizeof s);
 	memset(&ids, 0, sizeof ids);
@@ -441,6 +442,15 @@ cmd_submit(struct cli *c, int argc, char **argv)
 		    mode);
 	if (strcmp(mode, "stdin") == 0 && !hq_args_flag(&a, "stdin"))
 		cli_fail(c, "--directives=stdin requires --stdin");
+	if ((v = hq_args_get(&a, "on-notify")) != NULL) {
+		if (hq_split_shell(v, &notify_cmd, &nnotify, &eb) != 0)
+			cli_fail(c, "invalid value for '--on-notify': %s",
+			    eb.msg);
+		if (nnotify == 0)
+			cli_fail(c,
+			    "invalid value for '--on-notify': the command is "
+			    "empty");
+	}
 	if (hq_args_flag(&a, "stdin")) {
 		printf("Reading data from stdin. In the interactive mode press "
 		       "Ctrl-D to submit.\n");
@@ -735,7 +745,10 @@ cmd_submit(struct cli *c, int argc, char **argv)
 		printf("Job submitted successfully, job ID: %u\n", job_id);
 	}
 	fflush(stdout);
-	if (hq_args_flag(&a, "wait") || hq_args_flag(&a, "progress")) {
+	if (hq_args_flag(&a, "wait") && notify_cmd != NULL) {
+		/* Only --wait processes notifications (spec 2.14). */
+		cli_wait_notify(c, job_id, notify_cmd, nnotify);
+	} else if (hq_args_flag(&a, "wait") || hq_args_flag(&a, "progress")) {
 		struct hq_selector sel;
 
 		memset(&sel, 0, sizeof sel);
@@ -745,6 +758,7 @@ cmd_submit(struct cli *c, int argc, char **argv)
 		hq_selector_fini(&sel);
 	}
 	hq_cmsg_fini(&m);
+	hq_strv_free(notify_cmd);
 	free(shebang);
 	free(stdin_data);
 	if (s.dir_args != NULL) {

@@ -47,6 +47,10 @@ static const struct cmd_entry commands[] = {
 	{ "task list", cmd_task_list, "Display tasks of jobs" },
 	{ "task info", cmd_task_info, "Display information about tasks" },
 	{ "journal flush", cmd_journal_flush, "Flush the journal to disk" },
+	{ "output-log", cmd_output_log,
+	    "Read the output of tasks streamed with --stream" },
+	{ "task notify", cmd_task_notify,
+	    "Send a notification from inside a task" },
 	{ NULL, NULL, NULL },
 };
 

@@ -826,6 +826,32 @@ clients_flush_waiters(struct server *s)
 	}
 }
 
+void
+clients_notify(struct server *s, uint32_t job, uint32_t task, uint32_t worker,
+    const uint8_t *msg, size_t len)
+{
+	struct hq_smsg r;
+	struct waiter *w;
+	uint32_t i;
+
+	memset(&r, 0, sizeof r);
+	r.kind = HQ_SMSG_NOTIFICATION;
+	r.n_job = job;
+	r.n_task = task;
+	r.n_worker = worker;
+	r.n_msg = (uint8_t *)msg;
+	r.n_msg_len = len;
+	for (w = s->waiters; w != NULL; w = w->next) {
+		if (!w->notify)
+			continue;
+		for (i = 0; i < w->njobs; i++)
+			if (w->jobs[i] == job) {
+				server_send_smsg(s, w->cl->conn, &r);
+				break;
+			}
+	}
+}
+
 static void
 client_wait(struct server *s, struct client *cl, struct hq_cmsg *m)
 {
@@ -840,6 +866,7 @@ client_wait(struct server *s, struct client *cl, struct hq_cmsg *m)
 	w->jobs = query_select_jobs(s, &m->sel, &w->njobs, NULL, NULL);
 	w->without_close = m->without_close;
 	w->progress = m->progress;
+	w->notify = m->notify;
 	w->next = s->waiters;
 	s->waiters = w;
 	cl->waiter = w;
