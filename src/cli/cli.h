@@ -114,8 +114,9 @@ int cmd_output_log(struct cli *c, int argc, char **argv);
 /* cmd_notify.c: `task notify`, and waiting with --on-notify. */
 int cmd_task_notify(struct cli *c, int argc, char **argv);
 /*
- * Wait for job 'job_id' like cli_wait_jobs() and run argv[0..argc) plus
- * the message for every task notification (spec 2.14).
+ * After a submit with notify set (the server then waits for the job):
+ * receive until job 'job_id' is done, running argv[0..argc) plus the
+ * message for every task notification (spec 2.14).
  */
 int cli_wait_notify(struct cli *c, uint32_t job_id, char **argv, int argc);
 

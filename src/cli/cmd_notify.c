@@ -195,37 +195,21 @@ notify_run(char **cmd, int ncmd, const struct hq_smsg *r)
 int
 cli_wait_notify(struct cli *c, uint32_t job_id, char **argv, int argc)
 {
-	struct hq_cmsg m;
 	struct hq_smsg r;
-	bool first = true;
 
-	cli_connect(c);
-	memset(&m, 0, sizeof m);
-	m.kind = HQ_CMSG_WAIT;
-	m.sel.kind = HQ_SEL_IDS;
-	hq_idset_add(&m.sel.ids, job_id);
-	m.notify = true;
-	cli_request(c, &m, &r);
+	/* The submit (with notify set) registered the wait: only receive. */
 	for (;;) {
+		cli_recv(c, &r, -1);
 		if (r.kind == HQ_SMSG_ERROR)
 			cli_fail(c, "%s", r.message);
-		if (r.kind == HQ_SMSG_NOTIFICATION) {
+		if (r.kind == HQ_SMSG_NOTIFICATION && r.n_job == job_id)
 			notify_run(argv, argc, &r);
-		} else if (r.kind == HQ_SMSG_PROGRESS) {
-			if (first && r.progress.jobs_total == 0) {
-				hq_warn("There are no jobs to wait for");
-				break;
-			}
-			first = false;
-			if (r.progress.done)
-				break;
-		} else {
+		else if (r.kind != HQ_SMSG_PROGRESS)
 			cli_fail(c, "unexpected reply while waiting");
-		}
+		else if (r.progress.done)
+			break;
 		hq_smsg_fini(&r);
-		cli_recv(c, &r, -1);
 	}
 	hq_smsg_fini(&r);
-	hq_selector_fini(&m.sel);
 	return 0;
 }

@@ -726,6 +726,8 @@ cmd_submit(struct cli *c, int argc, char **argv)
 		}
 	}
 
+	/* With --on-notify the server starts the wait with the submit. */
+	m.notify = hq_args_flag(&a, "wait") && notify_cmd != NULL;
 	cli_connect(c);
 	cli_request(c, &m, &r);
 	if (r.kind == HQ_SMSG_ERROR)

@@ -94,7 +94,7 @@ struct hq_cmsg {
 	char *reason;
 	bool without_close;
 	bool progress;
-	bool notify;
+	bool notify; /* wait: send notifications; submit: also wait for them */
 };
 
 void hq_cmsg_fini(struct hq_cmsg *m);

@@ -373,6 +373,9 @@ reply_job_id(struct server *s, struct client *cl, uint32_t job_id)
 	server_send_smsg(s, cl->conn, &r);
 }
 
+static void client_submit_waiter(struct server *s, struct client *cl,
+    uint32_t job_id);
+
 static void
 client_submit(struct server *s, struct client *cl, struct hq_cmsg *m)
 {
@@ -428,6 +431,8 @@ client_submit(struct server *s, struct client *cl, struct hq_cmsg *m)
 		return;
 	}
 	reply_job_id(s, cl, job_id);
+	if (m->notify)
+		client_submit_waiter(s, cl, job_id);
 }
 
 static void
@@ -850,6 +855,30 @@ clients_notify(struct server *s, uint32_t job, uint32_t task, uint32_t worker,
 				break;
 			}
 	}
+}
+
+/*
+ * submit --wait --on-notify: the client waits for its job from the submit
+ * on. Registered with the submit, before any task of the job can run, so
+ * no notification goes out before the client listens.
+ */
+static void
+client_submit_waiter(struct server *s, struct client *cl, uint32_t job_id)
+{
+	struct waiter *w;
+
+	if (cl->waiter != NULL)
+		return;
+	w = hq_xcalloc(1, sizeof *w);
+	w->cl = cl;
+	w->jobs = hq_xcalloc(1, sizeof *w->jobs);
+	w->jobs[0] = job_id;
+	w->njobs = 1;
+	w->notify = true;
+	w->next = s->waiters;
+	s->waiters = w;
+	cl->waiter = w;
+	waiter_send(s, w);
 }
 
 static void
