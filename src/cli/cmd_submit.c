@@ -378,10 +378,14 @@ static char **
 entries_from_json(struct cli *c, const char *path, uint32_t *n)
 {
 	json_error_t jerr;
-	json_t *root = json_load_file(path, JSON_DECODE_ANY, &jerr), *v;
-	char **out;
-	size_t i;
+	json_t *root, *v;
+	char **out, *text;
+	size_t i, len;
 
+	/* Read it ourselves: jansson reports a missing file as "line -1". */
+	text = read_file(c, path, 0, &len, false);
+	root = json_loadb(text, len, JSON_DECODE_ANY, &jerr);
+	free(text);
 	if (root == NULL)
 		cli_fail(c, "Cannot parse %s: line %d, column %d: %s", path,
 		    jerr.line, jerr.column, jerr.text);
@@ -650,7 +654,9 @@ cmd_submit(struct cli *c, int argc, char **argv)
 		entries = entries_from_lines(c, v, &nentries);
 	else if ((v = GROUP("from-json")) != NULL)
 		entries = entries_from_json(c, v, &nentries);
-	if (entries != NULL) {
+	/* An empty --each-line file gives no array: check the option, not
+	 * the (NULL) array. */
+	if (GROUP("each-line") != NULL || GROUP("from-json") != NULL) {
 		if (ids.n > 0) {
 			/* Ids select entry indices; larger ones are dropped. */
 			char **sel = NULL;

@@ -426,7 +426,7 @@ stdin_cb(struct ev_loop *loop, ev_io *io, int revents)
 /* ---- start ------------------------------------------------------------------- */
 
 static char *
-spawn_error(const struct hq_task_desc *d, int err)
+spawn_error(const struct hq_task_desc *d, const char *cwd, int err)
 {
 	struct hq_buf b;
 	uint32_t i;
@@ -443,10 +443,15 @@ spawn_error(const struct hq_task_desc *d, int err)
 	if (err == ENOENT) {
 		hq_buf_printf(&b, "\nThe program \"%s\" was not found.",
 		    d->argv[0]);
+		/* A file of that name in the task's directory: the user
+		 * probably forgot "./" (PATH is searched, not the cwd). */
+		char *local = hq_path_join(cwd, d->argv[0]);
+
 		if (strchr(d->argv[0], '/') == NULL &&
-		    access(d->argv[0], F_OK) == 0)
+		    access(local, F_OK) == 0)
 			hq_buf_printf(&b, " Maybe you have meant `./%s`?",
 			    d->argv[0]);
+		free(local);
 	} else if (err == EACCES) {
 		size_t n = strlen(d->argv[0]);
 
@@ -581,7 +586,7 @@ task_spawn(struct worker *w, struct wtask *t)
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	if (rc != 0) {
-		err = spawn_error(d, rc);
+		err = spawn_error(d, p.cwd, rc);
 		t->pid = 0;
 		goto fail;
 	}
