@@ -447,8 +447,7 @@ spawn_error(const struct hq_task_desc *d, const char *cwd, int err)
 		 * probably forgot "./" (PATH is searched, not the cwd). */
 		char *local = hq_path_join(cwd, d->argv[0]);
 
-		if (strchr(d->argv[0], '/') == NULL &&
-		    access(local, F_OK) == 0)
+		if (strchr(d->argv[0], '/') == NULL && access(local, F_OK) == 0)
 			hq_buf_printf(&b, " Maybe you have meant `./%s`?",
 			    d->argv[0]);
 		free(local);

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Task notifications: `hq task notify` and `submit --on-notify` (2.14)."""
 import os
+import signal
 import stat
 
 CALLBACK = """#!/bin/sh
@@ -142,3 +143,28 @@ def test_notifications_are_not_journalled(hq):
         p = journal / name if journal.is_dir() else journal
         if stat.S_ISREG(os.stat(p).st_mode):
             assert b"secret-42-message" not in p.read_bytes()
+
+
+def test_notify_with_long_work_dir(hq):
+    # A socket path must fit in 108 bytes: a long work dir falls back to a
+    # private directory in /tmp.
+    hq.start_server()
+    work_dir = hq.tmp / ("w" * 60) / ("x" * 60)
+    work_dir.parent.mkdir()
+    w = hq.start_worker("--work-dir", str(work_dir))
+    cb, log = make_callback(hq)
+    r = hq.command(["submit", "--wait", "--on-notify", str(cb), "--",
+                    "bash", "-c", 'echo "${HQ_ACCESS_KEY%:*}"; '
+                    'stat -c %a "$(dirname "${HQ_ACCESS_KEY%:*}")"; '
+                    '"$HQ" task notify long'])
+    assert r.rc == 0
+    sock, mode = out_lines(hq, 1)
+    assert sock.startswith("/tmp/hq-notify-") and mode == "700"
+    assert log.read_text() == "1/0/1: long\n"
+    # A worker that stops removes the socket and its directory.
+    hq.kill(w, signal.SIGTERM)
+    assert not os.path.exists(os.path.dirname(sock))
+
+
+def out_lines(hq, job):
+    return (hq.work / f"job-{job}" / "0.stdout").read_text().splitlines()
