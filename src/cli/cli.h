@@ -114,6 +114,16 @@ int cmd_journal_replay(struct cli *c, int argc, char **argv);
 int cmd_journal_prune(struct cli *c, int argc, char **argv);
 int cmd_journal_report(struct cli *c, int argc, char **argv);
 int cmd_journal_flush(struct cli *c, int argc, char **argv);
+/* cmd_outputlog.c */
+int cmd_output_log(struct cli *c, int argc, char **argv);
+/* cmd_notify.c: `task notify`, and waiting with --on-notify. */
+int cmd_task_notify(struct cli *c, int argc, char **argv);
+/*
+ * After a submit with notify set (the server then waits for the job):
+ * receive until job 'job_id' is done, running argv[0..argc) plus the
+ * message for every task notification (spec 2.14).
+ */
+int cli_wait_notify(struct cli *c, uint32_t job_id, char **argv, int argc);
 
 /* Wait for jobs (after a submit or for job wait/progress). */
 int cli_wait_jobs(struct cli *c, const struct hq_selector *sel,

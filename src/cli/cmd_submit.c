@@ -378,10 +378,14 @@ static char **
 entries_from_json(struct cli *c, const char *path, uint32_t *n)
 {
 	json_error_t jerr;
-	json_t *root = json_load_file(path, JSON_DECODE_ANY, &jerr), *v;
-	char **out;
-	size_t i;
+	json_t *root, *v;
+	char **out, *text;
+	size_t i, len;
 
+	/* Read it ourselves: jansson reports a missing file as "line -1". */
+	text = read_file(c, path, 0, &len, false);
+	root = json_loadb(text, len, JSON_DECODE_ANY, &jerr);
+	free(text);
 	if (root == NULL)
 		cli_fail(c, "Cannot parse %s: line %d, column %d: %s", path,
 		    jerr.line, jerr.column, jerr.text);
@@ -414,8 +418,9 @@ cmd_submit(struct cli *c, int argc, char **argv)
 	struct hq_idset ids;
 	char **entries = NULL;
 	uint32_t nentries = 0;
-	int ndirw = 0;
+	int ndirw = 0, nnotify = 0;
 	uint32_t job_id = 0;
+	char **notify_cmd = NULL;
 
 	memset(&s, 0, sizeof s);
 	memset(&ids, 0, sizeof ids);
@@ -441,6 +446,15 @@ cmd_submit(struct cli *c, int argc, char **argv)
 		    mode);
 	if (strcmp(mode, "stdin") == 0 && !hq_args_flag(&a, "stdin"))
 		cli_fail(c, "--directives=stdin requires --stdin");
+	if ((v = hq_args_get(&a, "on-notify")) != NULL) {
+		if (hq_split_shell(v, &notify_cmd, &nnotify, &eb) != 0)
+			cli_fail(c, "invalid value for '--on-notify': %s",
+			    eb.msg);
+		if (nnotify == 0)
+			cli_fail(c,
+			    "invalid value for '--on-notify': the command is "
+			    "empty");
+	}
 	if (hq_args_flag(&a, "stdin")) {
 		printf("Reading data from stdin. In the interactive mode press "
 		       "Ctrl-D to submit.\n");
@@ -640,7 +654,9 @@ cmd_submit(struct cli *c, int argc, char **argv)
 		entries = entries_from_lines(c, v, &nentries);
 	else if ((v = GROUP("from-json")) != NULL)
 		entries = entries_from_json(c, v, &nentries);
-	if (entries != NULL) {
+	/* An empty --each-line file gives no array: check the option, not
+	 * the (NULL) array. */
+	if (GROUP("each-line") != NULL || GROUP("from-json") != NULL) {
 		if (ids.n > 0) {
 			/* Ids select entry indices; larger ones are dropped. */
 			char **sel = NULL;
@@ -716,6 +732,8 @@ cmd_submit(struct cli *c, int argc, char **argv)
 		}
 	}
 
+	/* With --on-notify the server starts the wait with the submit. */
+	m.notify = hq_args_flag(&a, "wait") && notify_cmd != NULL;
 	cli_connect(c);
 	cli_request(c, &m, &r);
 	if (r.kind == HQ_SMSG_ERROR)
@@ -735,7 +753,10 @@ cmd_submit(struct cli *c, int argc, char **argv)
 		printf("Job submitted successfully, job ID: %u\n", job_id);
 	}
 	fflush(stdout);
-	if (hq_args_flag(&a, "wait") || hq_args_flag(&a, "progress")) {
+	if (hq_args_flag(&a, "wait") && notify_cmd != NULL) {
+		/* Only --wait processes notifications (spec 2.14). */
+		cli_wait_notify(c, job_id, notify_cmd, nnotify);
+	} else if (hq_args_flag(&a, "wait") || hq_args_flag(&a, "progress")) {
 		struct hq_selector sel;
 
 		memset(&sel, 0, sizeof sel);
@@ -745,6 +766,7 @@ cmd_submit(struct cli *c, int argc, char **argv)
 		hq_selector_fini(&sel);
 	}
 	hq_cmsg_fini(&m);
+	hq_strv_free(notify_cmd);
 	free(shebang);
 	free(stdin_data);
 	if (s.dir_args != NULL) {

@@ -57,6 +57,10 @@ static const struct cmd_entry commands[] = {
 	{ "journal flush", cmd_journal_flush, "Flush the journal to disk" },
 	{ "journal report", cmd_journal_report,
 	    "Write an HTML report of a journal file" },
+	{ "output-log", cmd_output_log,
+	    "Read the output of tasks streamed with --stream" },
+	{ "task notify", cmd_task_notify,
+	    "Send a notification from inside a task" },
 	{ NULL, NULL, NULL },
 };
 

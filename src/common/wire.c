@@ -831,6 +831,7 @@ hq_wire_encode_cmsg(const struct hq_cmsg *m, struct hq_buf *out)
 		s->has_max_fails = m->has_max_fails;
 		s->max_fails = m->max_fails;
 		s->submit = enc_submit(&a, &m->submit);
+		s->notify = m->notify;
 		msg.msg_case = HQ__CLIENT_MESSAGE__MSG_SUBMIT;
 		msg.submit = s;
 		break;
@@ -938,6 +939,7 @@ hq_wire_decode_cmsg(const uint8_t *p, size_t len, struct hq_cmsg *m,
 		m->name = dup_pstr(msg->submit->name);
 		m->has_max_fails = msg->submit->has_max_fails;
 		m->max_fails = msg->submit->max_fails;
+		m->notify = msg->submit->notify;
 		rc = dec_submit(msg->submit->submit, &m->submit, eb);
 		break;
 	case HQ__CLIENT_MESSAGE__MSG_JOB_OPEN:

@@ -95,7 +95,7 @@ struct hq_cmsg {
 	char *reason;
 	bool without_close;
 	bool progress;
-	bool notify;
+	bool notify; /* wait: send notifications; submit: also wait for them */
 	/* stream */
 	bool live;
 };

@@ -375,6 +375,9 @@ reply_job_id(struct server *s, struct client *cl, uint32_t job_id)
 	server_send_smsg(s, cl->conn, &r);
 }
 
+static void client_submit_waiter(struct server *s, struct client *cl,
+    uint32_t job_id);
+
 static void
 client_submit(struct server *s, struct client *cl, struct hq_cmsg *m)
 {
@@ -430,6 +433,8 @@ client_submit(struct server *s, struct client *cl, struct hq_cmsg *m)
 		return;
 	}
 	reply_job_id(s, cl, job_id);
+	if (m->notify)
+		client_submit_waiter(s, cl, job_id);
 }
 
 static void
@@ -844,6 +849,56 @@ clients_flush_waiters(struct server *s)
 	}
 }
 
+void
+clients_notify(struct server *s, uint32_t job, uint32_t task, uint32_t worker,
+    const uint8_t *msg, size_t len)
+{
+	struct hq_smsg r;
+	struct waiter *w;
+	uint32_t i;
+
+	memset(&r, 0, sizeof r);
+	r.kind = HQ_SMSG_NOTIFICATION;
+	r.n_job = job;
+	r.n_task = task;
+	r.n_worker = worker;
+	r.n_msg = (uint8_t *)msg;
+	r.n_msg_len = len;
+	for (w = s->waiters; w != NULL; w = w->next) {
+		if (!w->notify)
+			continue;
+		for (i = 0; i < w->njobs; i++)
+			if (w->jobs[i] == job) {
+				server_send_smsg(s, w->cl->conn, &r);
+				break;
+			}
+	}
+}
+
+/*
+ * submit --wait --on-notify: the client waits for its job from the submit
+ * on. Registered with the submit, before any task of the job can run, so
+ * no notification goes out before the client listens.
+ */
+static void
+client_submit_waiter(struct server *s, struct client *cl, uint32_t job_id)
+{
+	struct waiter *w;
+
+	if (cl->waiter != NULL)
+		return;
+	w = hq_xcalloc(1, sizeof *w);
+	w->cl = cl;
+	w->jobs = hq_xcalloc(1, sizeof *w->jobs);
+	w->jobs[0] = job_id;
+	w->njobs = 1;
+	w->notify = true;
+	w->next = s->waiters;
+	s->waiters = w;
+	cl->waiter = w;
+	waiter_send(s, w);
+}
+
 static void
 client_wait(struct server *s, struct client *cl, struct hq_cmsg *m)
 {
@@ -858,6 +913,7 @@ client_wait(struct server *s, struct client *cl, struct hq_cmsg *m)
 	w->jobs = query_select_jobs(s, &m->sel, &w->njobs, NULL, NULL);
 	w->without_close = m->without_close;
 	w->progress = m->progress;
+	w->notify = m->notify;
 	w->next = s->waiters;
 	s->waiters = w;
 	cl->waiter = w;

@@ -51,6 +51,7 @@ struct waiter {
 	bool without_close;
 	bool progress;
 	bool dirty;
+	bool notify; /* wants the task notifications of its jobs */
 };
 
 struct client {
@@ -168,6 +169,10 @@ void clients_accept(int fd, void *arg);
 void clients_job_changed(struct server *s, const struct hq_job *job);
 void clients_flush_waiters(struct server *s);
 void clients_close_all(struct server *s);
+/* Send a task notification to the waiters of its job that asked for them
+ * (spec 2.14; live only, nothing is journalled). 'msg' is borrowed. */
+void clients_notify(struct server *s, uint32_t job, uint32_t task,
+    uint32_t worker, const uint8_t *msg, size_t len);
 
 /* ---- jstream.c (journal stream / replay) -------------------------------- */
 

@@ -468,6 +468,28 @@ wconn_failed(struct server *s, struct wconn *wc, struct hq_wmsg *m)
 	send_ack(s, wc, m->report_seq);
 }
 
+/* A task notification (spec 2.14): pass it on if the task runs there. */
+static void
+wconn_notify(struct server *s, struct wconn *wc, const struct hq_wmsg *m)
+{
+	struct hq_job *job = hq_state_job(s->st, m->job);
+	struct hq_task *t = NULL;
+	int64_t idx;
+
+	/* NotifyRequest carries no instance: the running one is meant. */
+	if (job != NULL && (idx = hq_job_task_index(job, m->task)) >= 0)
+		t = &job->tasks[idx];
+	if (t == NULL || t->state != HQ_TASK_RUNNING ||
+	    t->worker != wc->worker_id) {
+		hq_debug("worker %u: notification of %u@%u, which does not run "
+			 "there; dropped",
+		    wc->worker_id, m->job, m->task);
+		return;
+	}
+	clients_notify(s, job->id, t->id, wc->worker_id, m->message,
+	    m->message_len);
+}
+
 static void
 wconn_on_frame(struct hq_conn *c, const uint8_t *data, size_t len,
     void *arg)
@@ -520,6 +542,7 @@ wconn_on_frame(struct hq_conn *c, const uint8_t *data, size_t len,
 		break;
 	}
 	case HQ_WMSG_NOTIFY:
+		wconn_notify(s, wc, &m);
 		break;
 	default:
 		hq_warn("worker %u: unexpected message; closing",

@@ -34,6 +34,7 @@ worker_task_free(struct wtask *t)
 	free(t->err_path);
 	if (t->stdin_fd >= 0)
 		close(t->stdin_fd);
+	worker_stream_drop(t);
 	free(t);
 }
 
@@ -57,6 +58,12 @@ mkdir_p(const char *path)
 		rc = -errno;
 	free(p);
 	return rc;
+}
+
+int
+worker_mkdir_p(const char *path)
+{
+	return mkdir_p(path);
 }
 
 static void
@@ -227,6 +234,14 @@ build_env(struct worker *w, struct wtask *t, const struct hq_task_paths *p,
 		env_set(e, "HQ_ERROR_FILENAME", ef, true);
 		free(ef);
 	}
+	{
+		char *key = worker_notify_key(w, t);
+
+		if (key != NULL) {
+			env_set(e, "HQ_ACCESS_KEY", key, true);
+			free(key);
+		}
+	}
 	if (d->pin == HQ_PIN_TASKSET)
 		env_set(e, "HQ_PIN", "taskset", true);
 	else if (d->pin == HQ_PIN_OMP && *cpus_labels != NULL) {
@@ -284,7 +299,7 @@ read_error_file(const char *task_dir)
 static void
 task_finished(struct worker *w, struct wtask *t, int status)
 {
-	char *msg = NULL;
+	char *msg = NULL, *stream_err = NULL;
 
 	ev_timer_stop(w->loop, &t->limit_w);
 	ev_timer_stop(w->loop, &t->kill_w);
@@ -295,10 +310,17 @@ task_finished(struct worker *w, struct wtask *t, int status)
 	}
 	unlink_running(w, t);
 	hq_ralloc_release(w->ralloc, &t->alloc);
+	/* Streamed output is complete before the result is reported. */
+	if (t->canceled || t->timed_out)
+		worker_stream_drop(t);
+	else
+		stream_err = worker_stream_finish(t);
 	if (t->canceled) {
 		/* The server already knows. */
 	} else if (t->timed_out) {
 		worker_report_failed(w, t, "Time limit reached");
+	} else if (stream_err != NULL) {
+		worker_report_failed(w, t, stream_err);
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		if (t->rm_out && t->out_path)
 			unlink(t->out_path);
@@ -325,6 +347,7 @@ task_finished(struct worker *w, struct wtask *t, int status)
 		worker_report_failed(w, t, msg);
 		free(msg);
 	}
+	free(stream_err);
 	if (t->task_dir != NULL)
 		rm_rf(t->task_dir);
 	worker_task_free(t);
@@ -357,6 +380,9 @@ task_kill_cb(struct ev_loop *loop, ev_timer *tw, int revents)
 void
 worker_task_kill(struct wtask *t)
 {
+	/* Cancel and time limit drop the output not yet streamed. */
+	if (t->canceled || t->timed_out)
+		worker_stream_drop(t);
 	if (!t->running || t->killing || t->pid <= 0)
 		return;
 	t->killing = true;
@@ -400,7 +426,7 @@ stdin_cb(struct ev_loop *loop, ev_io *io, int revents)
 /* ---- start ------------------------------------------------------------------- */
 
 static char *
-spawn_error(const struct hq_task_desc *d, int err)
+spawn_error(const struct hq_task_desc *d, const char *cwd, int err)
 {
 	struct hq_buf b;
 	uint32_t i;
@@ -417,10 +443,14 @@ spawn_error(const struct hq_task_desc *d, int err)
 	if (err == ENOENT) {
 		hq_buf_printf(&b, "\nThe program \"%s\" was not found.",
 		    d->argv[0]);
-		if (strchr(d->argv[0], '/') == NULL &&
-		    access(d->argv[0], F_OK) == 0)
+		/* A file of that name in the task's directory: the user
+		 * probably forgot "./" (PATH is searched, not the cwd). */
+		char *local = hq_path_join(cwd, d->argv[0]);
+
+		if (strchr(d->argv[0], '/') == NULL && access(local, F_OK) == 0)
 			hq_buf_printf(&b, " Maybe you have meant `./%s`?",
 			    d->argv[0]);
+		free(local);
 	} else if (err == EACCES) {
 		size_t n = strlen(d->argv[0]);
 
@@ -557,10 +587,16 @@ task_spawn(struct worker *w, struct wtask *t)
 	} else {
 		fds[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	}
+	if ((d->out.kind == HQ_STDIO_STREAM ||
+		d->err.kind == HQ_STDIO_STREAM) &&
+	    worker_stream_start(w, t, fds, &err) != 0)
+		goto fail;
 	for (i = 1; i <= 2; i++) {
 		const struct hq_stdio *io = i == 1 ? &d->out : &d->err;
 		const char *path = i == 1 ? p.out : p.err;
 
+		if (fds[i] >= 0)
+			continue; /* a stream pipe */
 		if (io->kind == HQ_STDIO_FILE && path != NULL)
 			fds[i] = open_output(path);
 		else
@@ -597,7 +633,7 @@ task_spawn(struct worker *w, struct wtask *t)
 
 	rc = task_exec(argv, env.v, p.cwd, fds, &t->pid);
 	if (rc != 0) {
-		err = spawn_error(d, rc);
+		err = spawn_error(d, p.cwd, rc);
 		t->pid = 0;
 		goto fail;
 	}

@@ -91,6 +91,23 @@ held_ack(struct worker *w, uint64_t upto)
 }
 
 void
+worker_report_notify(struct worker *w, struct wtask *t, const uint8_t *msg,
+    size_t len)
+{
+	struct hq_wmsg m;
+
+	/* The server must know the task runs here before it hears from it. */
+	worker_flush(w);
+	memset(&m, 0, sizeof m);
+	m.kind = HQ_WMSG_NOTIFY;
+	m.job = t->job;
+	m.task = t->task;
+	m.message = (uint8_t *)msg;
+	m.message_len = len;
+	worker_send(w, &m);
+}
+
+void
 worker_report_failed(struct worker *w, struct wtask *t, const char *msg)
 {
 	struct hq_wmsg m;
@@ -963,6 +980,8 @@ worker_main(const struct worker_opts *o)
 		rc = 1;
 		goto out;
 	}
+	if (worker_notify_open(w, &eb) != 0)
+		hq_warn("Task notifications are not available: %s", eb.msg);
 	ev_prepare_init(&w->prepare_w, worker_prepare_cb);
 	w->prepare_w.data = w;
 	ev_prepare_start(w->loop, &w->prepare_w);
@@ -1001,6 +1020,8 @@ out:
 		free(w->specs[i]);
 	}
 	free(w->specs);
+	worker_stream_close_all(w);
+	worker_notify_close(w);
 	hq_u32map_fini(&w->spec_index);
 	hq_taskrefs_fini(&w->started);
 	hq_taskrefs_fini(&w->finished);

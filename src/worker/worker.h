@@ -53,6 +53,11 @@ struct worker_opts {
 	bool bench;
 };
 
+/* Longest `hq task notify` message, in bytes (spec 2.14). */
+#define HQ_NOTIFY_MAX 1024u
+/* Hex characters of a task's notification token. */
+#define WORKER_TOKEN_LEN 32
+
 /* A task description received from the server. */
 struct wspec {
 	struct hq_task_desc d;
@@ -84,6 +89,8 @@ struct wtask {
 	int stdin_fd;
 	ev_io stdin_w;
 	uint32_t stdin_off;
+	struct wstream *stream; /* stream.c; NULL unless streaming */
+	char notify_token[WORKER_TOKEN_LEN + 1]; /* notify.c; "" if none */
 };
 
 /* A result reported but not yet confirmed durable by the server. */
@@ -139,6 +146,8 @@ struct worker {
 	ev_signal sigint_w, sigterm_w, sigtstp_w;
 	int exit_code;
 	char **base_env; /* environ at start */
+	struct wstream_file *stream_files; /* stream.c */
+	struct wnotify *notify;		   /* notify.c; NULL: no socket */
 };
 
 typedef void worker_print_fn(struct worker *w, json_t *info);
@@ -156,7 +165,48 @@ void worker_task_free(struct wtask *t);
 void worker_report_failed(struct worker *w, struct wtask *t, const char *msg);
 void worker_report_started(struct worker *w, struct wtask *t);
 void worker_report_finished(struct worker *w, struct wtask *t);
+/* Forward a task's notification message to the server (not persisted). */
+void worker_report_notify(struct worker *w, struct wtask *t, const uint8_t *msg,
+    size_t len);
 void worker_flush(struct worker *w);
 void worker_check_idle(struct worker *w);
+/* mkdir -p; 0 or -errno. */
+int worker_mkdir_p(const char *path);
+
+/* ---- stream.c (output streaming, spec 2.12) ---------------------------- */
+
+/*
+ * Start streaming the task's HQ_STDIO_STREAM channels: open (or reuse) this
+ * worker's .hqs file in the task's stream dir and make a pipe per channel,
+ * read by the loop. The write ends go to fds[1] (stdout) and fds[2]
+ * (stderr), owned by the caller. Returns 0, or -1 with *err a
+ * "Streaming: ..." message (caller frees); t->stream must then still be
+ * released with worker_stream_drop() (worker_task_free() does it).
+ */
+int worker_stream_start(struct worker *w, struct wtask *t, int fds[3],
+    char **err);
+/*
+ * The task's process has exited: read what is left in its pipes, write
+ * the end of its stream, release the streaming state. Returns NULL, or the
+ * "Streaming: ..." error that fails the task (caller frees).
+ */
+char *worker_stream_finish(struct wtask *t);
+/* Cancel, time limit, failed start: drop unread output, no end marker.
+ * NULL-safe (no stream: nothing to do). */
+void worker_stream_drop(struct wtask *t);
+/* At exit: close every stream file. */
+void worker_stream_close_all(struct worker *w);
+
+/* ---- notify.c (task notifications, spec 2.14) -------------------------- */
+
+/* Listen on <work dir>/notify.sock (mode 0600). 0, or -errno with eb. */
+int worker_notify_open(struct worker *w, struct hq_errbuf *eb);
+/*
+ * Give the task a new random token and return its HQ_ACCESS_KEY value
+ * "<socket path>:<token>" (caller frees), or NULL without a socket.
+ */
+char *worker_notify_key(struct worker *w, struct wtask *t);
+/* Close the socket and its connections, remove the socket file. */
+void worker_notify_close(struct worker *w);
 
 #endif

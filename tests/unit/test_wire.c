@@ -517,6 +517,7 @@ rt_cmsg(const struct hq_cmsg *m)
 		break;
 	case HQ_CMSG_SUBMIT:
 		assert_int_equal(d.job_id, m->job_id);
+		assert_int_equal(d.notify, m->notify);
 		eq_submit(&m->submit, &d.submit);
 		/* fall through */
 	case HQ_CMSG_JOB_OPEN:
@@ -578,8 +579,10 @@ test_wire_cmsg_roundtrip(void **unused)
 	rt_cmsg(&m);
 	hq_submit_fini(&m.submit);
 	full_submit(&m.submit, true);
+	m.notify = true;
 	rt_cmsg(&m);
 	hq_cmsg_fini(&m);
+	m.notify = false;
 
 	m.kind = HQ_CMSG_JOB_OPEN;
 	m.name = hq_xstrdup("open one");
