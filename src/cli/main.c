@@ -33,6 +33,8 @@ static const struct cmd_entry commands[] = {
 	    "Display the resources a worker would detect" },
 	{ "submit", cmd_submit, "Submit a job" },
 	{ "job submit", cmd_submit, "Submit a job" },
+	{ "job submit-file", cmd_job_submit_file,
+	    "Submit a job from a job definition file" },
 	{ "job list", cmd_job_list, "Display information about jobs" },
 	{ "job info", cmd_job_info, "Display detailed information of jobs" },
 	{ "job summary", cmd_job_summary, "Display a summary of jobs" },
