@@ -48,6 +48,8 @@ static const struct cmd_entry commands[] = {
 	{ "job cat", cmd_job_cat, "Print the outputs of tasks" },
 	{ "task list", cmd_task_list, "Display tasks of jobs" },
 	{ "task info", cmd_task_info, "Display information about tasks" },
+	{ "task explain", cmd_task_explain,
+	    "Explain why a task can or cannot run on the workers" },
 	{ "journal flush", cmd_journal_flush, "Flush the journal to disk" },
 	{ NULL, NULL, NULL },
 };

@@ -501,6 +501,9 @@ client_query(struct server *s, struct client *cl, struct hq_cmsg *m)
 	case HQ_Q_JOB_OUTPUTS:
 		j = query_job_outputs(s, m, &err);
 		break;
+	case HQ_Q_TASK_EXPLAIN:
+		j = query_task_explain(s, m, &err);
+		break;
 	default:
 		err = hq_xprintf("query %d is not supported by this server",
 		    m->sub);
