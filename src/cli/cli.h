@@ -113,6 +113,8 @@ int cmd_journal_flush(struct cli *c, int argc, char **argv);
 int cmd_job_submit_file(struct cli *c, int argc, char **argv);
 /* cmd_explain.c */
 int cmd_task_explain(struct cli *c, int argc, char **argv);
+/* cmd_access.c */
+int cmd_server_generate_access(struct cli *c, int argc, char **argv);
 
 /* Wait for jobs (after a submit or for job wait/progress). */
 int cli_wait_jobs(struct cli *c, const struct hq_selector *sel,

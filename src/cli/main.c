@@ -23,6 +23,8 @@ static const struct cmd_entry commands[] = {
 	{ "server stop", cmd_server_stop, "Stop the server" },
 	{ "server info", cmd_server_info, "Show information about the server" },
 	{ "server wait", cmd_server_wait, "Wait until the server is running" },
+	{ "server generate-access", cmd_server_generate_access,
+	    "Generate an access file in advance" },
 	{ "worker start", cmd_worker_start, "Start a worker" },
 	{ "worker stop", cmd_worker_stop, "Stop workers" },
 	{ "worker list", cmd_worker_list, "Display information about workers" },
