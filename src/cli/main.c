@@ -53,6 +53,9 @@ static const struct cmd_entry commands[] = {
 	{ "task explain", cmd_task_explain,
 	    "Explain why a task can or cannot run on the workers" },
 	{ "journal flush", cmd_journal_flush, "Flush the journal to disk" },
+	{ "generate-completion", cmd_generate_completion,
+	    "Generate shell completion scripts" },
+	{ "doc", cmd_doc, "Print the location of the documentation" },
 	{ NULL, NULL, NULL },
 };
 
@@ -171,4 +174,16 @@ main(int argc, char **argv)
 	free(c.server_dir);
 	hq_access_fini(&c.access);
 	return rc;
+}
+
+const char *
+cli_command_at(size_t i, cli_cmd_fn **run, const char **about)
+{
+	if (i >= HQ_ARRAY_LEN(commands) - 1)
+		return NULL;
+	if (run != NULL)
+		*run = commands[i].run;
+	if (about != NULL)
+		*about = commands[i].about;
+	return commands[i].path;
 }
