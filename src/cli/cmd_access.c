@@ -59,8 +59,9 @@ access_nonempty(struct cli *c, const struct hq_args *a, const char *name)
 	const char *v = hq_args_get(a, name);
 
 	if (v != NULL && *v == '\0')
-		cli_fail(c, "error: a value is required for '--%s' but none "
-			    "was supplied",
+		cli_fail(c,
+		    "error: a value is required for '--%s' but none "
+		    "was supplied",
 		    name);
 	return v;
 }
@@ -80,9 +81,10 @@ cmd_server_generate_access(struct cli *c, int argc, char **argv)
 	    "Generate an access file in advance (for server start "
 	    "--access-file)");
 	if (a.npos < 1 || *a.pos[0] == '\0')
-		cli_fail(c, "error: the following required arguments were not "
-			    "provided:\n  <ACCESS_FILE>\n\nFor more "
-			    "information, try '--help'.");
+		cli_fail(c,
+		    "error: the following required arguments were not "
+		    "provided:\n  <ACCESS_FILE>\n\nFor more "
+		    "information, try '--help'.");
 	cport = access_port(c, &a, "client-port", "CLIENT_PORT");
 	wport = access_port(c, &a, "worker-port", "WORKER_PORT");
 	host = access_nonempty(c, &a, "host");

@@ -332,30 +332,32 @@ comp_bash(const struct comp *cp, FILE *f)
 {
 	uint32_t i, k;
 
-	fprintf(f, "# bash completion for hq (`hq generate-completion bash`)\n"
-		   "_hq() {\n"
-		   "    local cur prev w i node='' skip=0 words='' opts=''\n"
-		   "    cur=\"${COMP_WORDS[COMP_CWORD]}\"\n"
-		   "    prev=\"${COMP_WORDS[COMP_CWORD-1]}\"\n"
-		   "    for ((i = 1; i < COMP_CWORD; i++)); do\n"
-		   "        w=\"${COMP_WORDS[i]}\"\n"
-		   "        if ((skip)); then skip=0; continue; fi\n"
-		   "        case \"$w\" in\n        ");
+	fprintf(f,
+	    "# bash completion for hq (`hq generate-completion bash`)\n"
+	    "_hq() {\n"
+	    "    local cur prev w i node='' skip=0 words='' opts=''\n"
+	    "    cur=\"${COMP_WORDS[COMP_CWORD]}\"\n"
+	    "    prev=\"${COMP_WORDS[COMP_CWORD-1]}\"\n"
+	    "    for ((i = 1; i < COMP_CWORD; i++)); do\n"
+	    "        w=\"${COMP_WORDS[i]}\"\n"
+	    "        if ((skip)); then skip=0; continue; fi\n"
+	    "        case \"$w\" in\n        ");
 	comp_global_value_opts(cp, f, "|");
-	fprintf(f, ") skip=1; continue ;;\n"
-		   "        -*) continue ;;\n"
-		   "        esac\n"
-		   "        case \"$node|$w\" in\n");
+	fprintf(f,
+	    ") skip=1; continue ;;\n"
+	    "        -*) continue ;;\n"
+	    "        esac\n"
+	    "        case \"$node|$w\" in\n");
 	for (i = 0; i < cp->n; i++)
 		for (k = 0; k < cp->nodes[i].nsubs; k++)
 			fprintf(f, "        '%s|%s') node='%s%s%s' ;;\n",
 			    cp->nodes[i].path, cp->nodes[i].subs[k],
-			    cp->nodes[i].path,
-			    cp->nodes[i].path[0] ? " " : "",
+			    cp->nodes[i].path, cp->nodes[i].path[0] ? " " : "",
 			    cp->nodes[i].subs[k]);
-	fprintf(f, "        esac\n"
-		   "    done\n"
-		   "    case \"$node|$prev\" in\n");
+	fprintf(f,
+	    "        esac\n"
+	    "    done\n"
+	    "    case \"$node|$prev\" in\n");
 	for (i = 0; i < cp->n; i++)
 		for (k = 0; k < cp->nodes[i].nopts; k++) {
 			const struct comp_opt *o = &cp->nodes[i].opts[k];
@@ -367,16 +369,17 @@ comp_bash(const struct comp *cp, FILE *f)
 			if (o->values != NULL) {
 				fprintf(f, " COMPREPLY=($(compgen -W '");
 				for (v = o->values; *v; v++)
-					fprintf(f, "%s%s", v == o->values ? "" : " ",
-					    *v);
+					fprintf(f, "%s%s",
+					    v == o->values ? "" : " ", *v);
 				fprintf(f, "' -- \"$cur\"))");
 			} else {
 				fprintf(f, " COMPREPLY=()");
 			}
 			fprintf(f, "; return ;;\n");
 		}
-	fprintf(f, "    esac\n"
-		   "    case \"$node\" in\n");
+	fprintf(f,
+	    "    esac\n"
+	    "    case \"$node\" in\n");
 	for (i = 0; i < cp->n; i++) {
 		const struct comp_node *nd = &cp->nodes[i];
 
@@ -391,49 +394,53 @@ comp_bash(const struct comp *cp, FILE *f)
 			fprintf(f, "%s%s", k ? " " : "", nd->opts[k].name);
 		fprintf(f, "' ;;\n");
 	}
-	fprintf(f, "    esac\n"
-		   "    if [[ \"$cur\" == -* ]]; then\n"
-		   "        COMPREPLY=($(compgen -W \"$opts\" -- \"$cur\"))\n"
-		   "    else\n"
-		   "        COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"
-		   "    fi\n"
-		   "}\n"
-		   "complete -o default -F _hq hq\n");
+	fprintf(f,
+	    "    esac\n"
+	    "    if [[ \"$cur\" == -* ]]; then\n"
+	    "        COMPREPLY=($(compgen -W \"$opts\" -- \"$cur\"))\n"
+	    "    else\n"
+	    "        COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"
+	    "    fi\n"
+	    "}\n"
+	    "complete -o default -F _hq hq\n");
 }
 
-/* ---- zsh ------------------------------------------------------------------- */
+/* ---- zsh -------------------------------------------------------------------
+ */
 
 static void
 comp_zsh(const struct comp *cp, FILE *f)
 {
 	uint32_t i, k;
 
-	fprintf(f, "#compdef hq\n"
-		   "# zsh completion for hq (`hq generate-completion zsh`)\n"
-		   "_hq() {\n"
-		   "  local node='' w skip=0 i cur prev\n"
-		   "  local -a subs opts\n"
-		   "  for ((i = 2; i < CURRENT; i++)); do\n"
-		   "    w=${words[i]}\n"
-		   "    if (( skip )); then skip=0; continue; fi\n"
-		   "    case $w in\n      ");
+	fprintf(f,
+	    "#compdef hq\n"
+	    "# zsh completion for hq (`hq generate-completion zsh`)\n"
+	    "_hq() {\n"
+	    "  local node='' w skip=0 i cur prev\n"
+	    "  local -a subs opts\n"
+	    "  for ((i = 2; i < CURRENT; i++)); do\n"
+	    "    w=${words[i]}\n"
+	    "    if (( skip )); then skip=0; continue; fi\n"
+	    "    case $w in\n      ");
 	comp_global_value_opts(cp, f, "|");
-	fprintf(f, ") skip=1; continue ;;\n"
-		   "      -*) continue ;;\n"
-		   "    esac\n"
-		   "    case \"$node|$w\" in\n");
+	fprintf(f,
+	    ") skip=1; continue ;;\n"
+	    "      -*) continue ;;\n"
+	    "    esac\n"
+	    "    case \"$node|$w\" in\n");
 	for (i = 0; i < cp->n; i++)
 		for (k = 0; k < cp->nodes[i].nsubs; k++)
 			fprintf(f, "      '%s|%s') node='%s%s%s' ;;\n",
 			    cp->nodes[i].path, cp->nodes[i].subs[k],
-			    cp->nodes[i].path,
-			    cp->nodes[i].path[0] ? " " : "",
+			    cp->nodes[i].path, cp->nodes[i].path[0] ? " " : "",
 			    cp->nodes[i].subs[k]);
-	fprintf(f, "    esac\n"
-		   "  done\n"
-		   "  cur=${words[CURRENT]}\n"
-		   "  prev=${words[CURRENT-1]}\n"
-		   "  case \"$node|$prev\" in\n");
+	fprintf(f,
+	    "    esac\n"
+	    "  done\n"
+	    "  cur=${words[CURRENT]}\n"
+	    "  prev=${words[CURRENT-1]}\n"
+	    "  case \"$node|$prev\" in\n");
 	for (i = 0; i < cp->n; i++)
 		for (k = 0; k < cp->nodes[i].nopts; k++) {
 			const struct comp_opt *o = &cp->nodes[i].opts[k];
@@ -451,8 +458,9 @@ comp_zsh(const struct comp *cp, FILE *f)
 			}
 			fprintf(f, "; return ;;\n");
 		}
-	fprintf(f, "  esac\n"
-		   "  case $node in\n");
+	fprintf(f,
+	    "  esac\n"
+	    "  case $node in\n");
 	for (i = 0; i < cp->n; i++) {
 		const struct comp_node *nd = &cp->nodes[i];
 
@@ -472,20 +480,21 @@ comp_zsh(const struct comp *cp, FILE *f)
 		}
 		fprintf(f, ") ;;\n");
 	}
-	fprintf(f, "  esac\n"
-		   "  if [[ $cur == -* ]]; then\n"
-		   "    _describe -t options 'option' opts\n"
-		   "  elif (( ${#subs} )); then\n"
-		   "    _describe -t commands 'command' subs\n"
-		   "  else\n"
-		   "    _files\n"
-		   "  fi\n"
-		   "}\n"
-		   "if [ \"$funcstack[1]\" = \"_hq\" ]; then\n"
-		   "  _hq \"$@\"\n"
-		   "else\n"
-		   "  compdef _hq hq\n"
-		   "fi\n");
+	fprintf(f,
+	    "  esac\n"
+	    "  if [[ $cur == -* ]]; then\n"
+	    "    _describe -t options 'option' opts\n"
+	    "  elif (( ${#subs} )); then\n"
+	    "    _describe -t commands 'command' subs\n"
+	    "  else\n"
+	    "    _files\n"
+	    "  fi\n"
+	    "}\n"
+	    "if [ \"$funcstack[1]\" = \"_hq\" ]; then\n"
+	    "  _hq \"$@\"\n"
+	    "else\n"
+	    "  compdef _hq hq\n"
+	    "fi\n");
 }
 
 /* ---- fish ---------------------------------------------------------------- */
@@ -495,46 +504,50 @@ comp_fish(const struct comp *cp, FILE *f)
 {
 	uint32_t i, k;
 
-	fprintf(f, "# fish completion for hq (`hq generate-completion fish`)\n"
-		   "function __hq_node\n"
-		   "    set -l node ''\n"
-		   "    set -l skip 0\n"
-		   "    for w in (commandline -opc)[2..-1]\n"
-		   "        if test $skip = 1\n"
-		   "            set skip 0\n"
-		   "            continue\n"
-		   "        end\n"
-		   "        switch $w\n"
-		   "            case ");
+	fprintf(f,
+	    "# fish completion for hq (`hq generate-completion fish`)\n"
+	    "function __hq_node\n"
+	    "    set -l node ''\n"
+	    "    set -l skip 0\n"
+	    "    for w in (commandline -opc)[2..-1]\n"
+	    "        if test $skip = 1\n"
+	    "            set skip 0\n"
+	    "            continue\n"
+	    "        end\n"
+	    "        switch $w\n"
+	    "            case ");
 	comp_global_value_opts(cp, f, " ");
-	fprintf(f, "\n                set skip 1\n"
-		   "                continue\n"
-		   "            case '-*'\n"
-		   "                continue\n"
-		   "        end\n"
-		   "        switch \"$node|$w\"\n");
+	fprintf(f,
+	    "\n                set skip 1\n"
+	    "                continue\n"
+	    "            case '-*'\n"
+	    "                continue\n"
+	    "        end\n"
+	    "        switch \"$node|$w\"\n");
 	for (i = 0; i < cp->n; i++)
 		for (k = 0; k < cp->nodes[i].nsubs; k++)
-			fprintf(f, "            case '%s|%s'\n"
-				   "                set node '%s%s%s'\n",
+			fprintf(f,
+			    "            case '%s|%s'\n"
+			    "                set node '%s%s%s'\n",
 			    cp->nodes[i].path, cp->nodes[i].subs[k],
-			    cp->nodes[i].path,
-			    cp->nodes[i].path[0] ? " " : "",
+			    cp->nodes[i].path, cp->nodes[i].path[0] ? " " : "",
 			    cp->nodes[i].subs[k]);
-	fprintf(f, "        end\n"
-		   "    end\n"
-		   "    echo $node\n"
-		   "end\n"
-		   "function __hq_at\n"
-		   "    set -l node (__hq_node)\n"
-		   "    test \"$node\" = \"$argv[1]\"\n"
-		   "end\n"
-		   "complete -c hq -f\n");
+	fprintf(f,
+	    "        end\n"
+	    "    end\n"
+	    "    echo $node\n"
+	    "end\n"
+	    "function __hq_at\n"
+	    "    set -l node (__hq_node)\n"
+	    "    test \"$node\" = \"$argv[1]\"\n"
+	    "end\n"
+	    "complete -c hq -f\n");
 	for (i = 0; i < cp->n; i++) {
 		const struct comp_node *nd = &cp->nodes[i];
 
 		for (k = 0; k < nd->nsubs; k++) {
-			fprintf(f, "complete -c hq -n '__hq_at \"%s\"' -a %s -d ",
+			fprintf(f,
+			    "complete -c hq -n '__hq_at \"%s\"' -a %s -d ",
 			    nd->path, nd->subs[k]);
 			comp_sq_esc(f, nd->sub_about[k], "\\'");
 			fputc('\n', f);
@@ -543,7 +556,8 @@ comp_fish(const struct comp *cp, FILE *f)
 			fprintf(f, "complete -c hq -n '__hq_at \"%s\"' -a '",
 			    nd->path);
 			for (k = 0; k < nd->nposvals; k++)
-				fprintf(f, "%s%s", k ? " " : "", nd->posvals[k]);
+				fprintf(f, "%s%s", k ? " " : "",
+				    nd->posvals[k]);
 			fprintf(f, "'\n");
 		} else if (nd->leaf) {
 			fprintf(f, "complete -c hq -n '__hq_at \"%s\"' -F\n",
@@ -559,8 +573,8 @@ comp_fish(const struct comp *cp, FILE *f)
 			if (o->values != NULL) {
 				fprintf(f, " -x -a '");
 				for (v = o->values; *v; v++)
-					fprintf(f, "%s%s", v == o->values ? "" : " ",
-					    *v);
+					fprintf(f, "%s%s",
+					    v == o->values ? "" : " ", *v);
 				fputc('\'', f);
 			} else if (o->value) {
 				fprintf(f, " -r -F");
@@ -579,10 +593,11 @@ comp_elvish(const struct comp *cp, FILE *f)
 {
 	uint32_t i, k;
 
-	fprintf(f, "# elvish completion for hq (`hq generate-completion "
-		   "elvish`)\n"
-		   "use str\n"
-		   "var hq-next = [");
+	fprintf(f,
+	    "# elvish completion for hq (`hq generate-completion "
+	    "elvish`)\n"
+	    "use str\n"
+	    "var hq-next = [");
 	for (i = 0; i < cp->n; i++)
 		for (k = 0; k < cp->nodes[i].nsubs; k++)
 			fprintf(f, "\n  &'%s|%s'='%s%s%s'", cp->nodes[i].path,
@@ -618,37 +633,41 @@ comp_elvish(const struct comp *cp, FILE *f)
 
 			if (!o->value)
 				continue;
-			fprintf(f, "\n  &'%s|%s'=[", cp->nodes[i].path, o->name);
+			fprintf(f, "\n  &'%s|%s'=[", cp->nodes[i].path,
+			    o->name);
 			for (v = o->values; v != NULL && *v; v++)
-				fprintf(f, "%s%s", v == o->values ? "" : " ", *v);
+				fprintf(f, "%s%s", v == o->values ? "" : " ",
+				    *v);
 			fprintf(f, "]");
 		}
-	fprintf(f, "\n]\n"
-		   "set edit:completion:arg-completer[hq] = {|@words|\n"
-		   "  var node = ''\n"
-		   "  var skip = $false\n"
-		   "  var n = (count $words)\n"
-		   "  for i [(range 1 (- $n 1))] {\n"
-		   "    var w = $words[$i]\n"
-		   "    if $skip { set skip = $false; continue }\n"
-		   "    if (has-value [");
+	fprintf(f,
+	    "\n]\n"
+	    "set edit:completion:arg-completer[hq] = {|@words|\n"
+	    "  var node = ''\n"
+	    "  var skip = $false\n"
+	    "  var n = (count $words)\n"
+	    "  for i [(range 1 (- $n 1))] {\n"
+	    "    var w = $words[$i]\n"
+	    "    if $skip { set skip = $false; continue }\n"
+	    "    if (has-value [");
 	comp_global_value_opts(cp, f, " ");
-	fprintf(f, "] $w) { set skip = $true; continue }\n"
-		   "    if (str:has-prefix $w -) { continue }\n"
-		   "    if (has-key $hq-next $node'|'$w) {\n"
-		   "      set node = $hq-next[$node'|'$w]\n"
-		   "    }\n"
-		   "  }\n"
-		   "  var cur = $words[(- $n 1)]\n"
-		   "  var prev = $words[(- $n 2)]\n"
-		   "  if (has-key $hq-values $node'|'$prev) {\n"
-		   "    all $hq-values[$node'|'$prev]\n"
-		   "  } elif (str:has-prefix $cur -) {\n"
-		   "    all $hq-opts[$node]\n"
-		   "  } else {\n"
-		   "    all $hq-words[$node]\n"
-		   "  }\n"
-		   "}\n");
+	fprintf(f,
+	    "] $w) { set skip = $true; continue }\n"
+	    "    if (str:has-prefix $w -) { continue }\n"
+	    "    if (has-key $hq-next $node'|'$w) {\n"
+	    "      set node = $hq-next[$node'|'$w]\n"
+	    "    }\n"
+	    "  }\n"
+	    "  var cur = $words[(- $n 1)]\n"
+	    "  var prev = $words[(- $n 2)]\n"
+	    "  if (has-key $hq-values $node'|'$prev) {\n"
+	    "    all $hq-values[$node'|'$prev]\n"
+	    "  } elif (str:has-prefix $cur -) {\n"
+	    "    all $hq-opts[$node]\n"
+	    "  } else {\n"
+	    "    all $hq-words[$node]\n"
+	    "  }\n"
+	    "}\n");
 }
 
 /* ---- PowerShell -------------------------------------------------------- */
@@ -658,9 +677,10 @@ comp_pwsh(const struct comp *cp, FILE *f)
 {
 	uint32_t i, k;
 
-	fprintf(f, "# PowerShell completion for hq (`hq generate-completion "
-		   "powershell`)\n"
-		   "$hqNext = @{");
+	fprintf(f,
+	    "# PowerShell completion for hq (`hq generate-completion "
+	    "powershell`)\n"
+	    "$hqNext = @{");
 	for (i = 0; i < cp->n; i++)
 		for (k = 0; k < cp->nodes[i].nsubs; k++)
 			fprintf(f, "\n  '%s|%s' = '%s%s%s'", cp->nodes[i].path,
@@ -703,19 +723,20 @@ comp_pwsh(const struct comp *cp, FILE *f)
 				    *v);
 			fprintf(f, ")");
 		}
-	fprintf(f, "\n}\n"
-		   "Register-ArgumentCompleter -Native -CommandName hq "
-		   "-ScriptBlock {\n"
-		   "  param($wordToComplete, $commandAst, $cursorPosition)\n"
-		   "  $words = @($commandAst.CommandElements | "
-		   "ForEach-Object { $_.ToString() })\n"
-		   "  if ($wordToComplete -eq '') { $words += '' }\n"
-		   "  $node = ''\n"
-		   "  $skip = $false\n"
-		   "  for ($i = 1; $i -lt $words.Count - 1; $i++) {\n"
-		   "    $w = $words[$i]\n"
-		   "    if ($skip) { $skip = $false; continue }\n"
-		   "    if (@(");
+	fprintf(f,
+	    "\n}\n"
+	    "Register-ArgumentCompleter -Native -CommandName hq "
+	    "-ScriptBlock {\n"
+	    "  param($wordToComplete, $commandAst, $cursorPosition)\n"
+	    "  $words = @($commandAst.CommandElements | "
+	    "ForEach-Object { $_.ToString() })\n"
+	    "  if ($wordToComplete -eq '') { $words += '' }\n"
+	    "  $node = ''\n"
+	    "  $skip = $false\n"
+	    "  for ($i = 1; $i -lt $words.Count - 1; $i++) {\n"
+	    "    $w = $words[$i]\n"
+	    "    if ($skip) { $skip = $false; continue }\n"
+	    "    if (@(");
 	{
 		const struct comp_node *root = &cp->nodes[0];
 		bool first = true;
@@ -727,27 +748,28 @@ comp_pwsh(const struct comp *cp, FILE *f)
 				first = false;
 			}
 	}
-	fprintf(f, ") -contains $w) { $skip = $true; continue }\n"
-		   "    if ($w.StartsWith('-')) { continue }\n"
-		   "    $key = \"$node|$w\"\n"
-		   "    if ($hqNext.ContainsKey($key)) { $node = $hqNext[$key] }\n"
-		   "  }\n"
-		   "  $prev = if ($words.Count -ge 2) { $words[$words.Count - 2] "
-		   "} else { '' }\n"
-		   "  $key = \"$node|$prev\"\n"
-		   "  if ($hqValues.ContainsKey($key)) {\n"
-		   "    $cands = $hqValues[$key]\n"
-		   "  } elseif ($wordToComplete.StartsWith('-')) {\n"
-		   "    $cands = $hqOpts[$node]\n"
-		   "  } else {\n"
-		   "    $cands = $hqWords[$node]\n"
-		   "  }\n"
-		   "  $cands | Where-Object { $_ -like \"$wordToComplete*\" } | "
-		   "ForEach-Object {\n"
-		   "    [System.Management.Automation.CompletionResult]::new("
-		   "$_, $_, 'ParameterValue', $_)\n"
-		   "  }\n"
-		   "}\n");
+	fprintf(f,
+	    ") -contains $w) { $skip = $true; continue }\n"
+	    "    if ($w.StartsWith('-')) { continue }\n"
+	    "    $key = \"$node|$w\"\n"
+	    "    if ($hqNext.ContainsKey($key)) { $node = $hqNext[$key] }\n"
+	    "  }\n"
+	    "  $prev = if ($words.Count -ge 2) { $words[$words.Count - 2] "
+	    "} else { '' }\n"
+	    "  $key = \"$node|$prev\"\n"
+	    "  if ($hqValues.ContainsKey($key)) {\n"
+	    "    $cands = $hqValues[$key]\n"
+	    "  } elseif ($wordToComplete.StartsWith('-')) {\n"
+	    "    $cands = $hqOpts[$node]\n"
+	    "  } else {\n"
+	    "    $cands = $hqWords[$node]\n"
+	    "  }\n"
+	    "  $cands | Where-Object { $_ -like \"$wordToComplete*\" } | "
+	    "ForEach-Object {\n"
+	    "    [System.Management.Automation.CompletionResult]::new("
+	    "$_, $_, 'ParameterValue', $_)\n"
+	    "  }\n"
+	    "}\n");
 }
 
 int
@@ -770,9 +792,10 @@ cmd_generate_completion(struct cli *c, int argc, char **argv)
 	cli_parse(c, &a, complete_opts, argc, argv, 1, false,
 	    "<" COMP_SHELLS ">", "Generate a shell completion script");
 	if (a.npos < 1)
-		cli_fail(c, "error: the following required arguments were not "
-			    "provided:\n  <SHELL>\n\nFor more information, try "
-			    "'--help'.");
+		cli_fail(c,
+		    "error: the following required arguments were not "
+		    "provided:\n  <SHELL>\n\nFor more information, try "
+		    "'--help'.");
 	for (i = 0; i < HQ_ARRAY_LEN(shells); i++)
 		if (strcmp(shells[i].name, a.pos[0]) == 0)
 			break;

@@ -16,8 +16,8 @@
 #include "cli/cli.h"
 #include "common/log.h"
 
-#define DOC_TOPICS                                                             \
-	"job|jobs|tasks|taskarray|resources|worker|workers|autoalloc|pbs|"     \
+#define DOC_TOPICS                                                         \
+	"job|jobs|tasks|taskarray|resources|worker|workers|autoalloc|pbs|" \
 	"slurm|python-api|python|cheatsheet|changelog|faq"
 
 extern char **environ;

@@ -299,8 +299,8 @@ cmd_task_explain(struct cli *c, int argc, char **argv)
 		    a.pos[1], eb.msg);
 	memset(&tasks, 0, sizeof tasks);
 	hq_idset_add(&tasks, tid);
-	res = cli_query(c, HQ_Q_TASK_EXPLAIN, &sel, &tasks, true, NULL, 0,
-	    false);
+	res =
+	    cli_query(c, HQ_Q_TASK_EXPLAIN, &sel, &tasks, true, NULL, 0, false);
 	if (c->mode == CLI_MODE_JSON)
 		cli_print_json(c, res);
 	else if (c->mode == CLI_MODE_CLI)

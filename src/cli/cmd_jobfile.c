@@ -42,8 +42,9 @@ jobfile_read(struct cli *c, const char *path, size_t *lenp)
 	while ((n = read(fd, buf + len, cap - len)) > 0) {
 		len += (size_t)n;
 		if (len > JOBFILE_MAX_BYTES)
-			cli_fail(c, "Cannot read %s: the file is larger than "
-				    "%u MiB",
+			cli_fail(c,
+			    "Cannot read %s: the file is larger than "
+			    "%u MiB",
 			    path, JOBFILE_MAX_BYTES >> 20);
 		if (len == cap) {
 			cap *= 2;
@@ -74,13 +75,15 @@ cmd_job_submit_file(struct cli *c, int argc, char **argv)
 	cli_parse(c, &a, jobfile_opts, argc, argv, 1, false, "<PATH>",
 	    "Submit a job from a job definition file");
 	if (a.npos < 1)
-		cli_fail(c, "error: the following required arguments were not "
-			    "provided:\n  <PATH>\n\nFor more information, try "
-			    "'--help'.");
+		cli_fail(c,
+		    "error: the following required arguments were not "
+		    "provided:\n  <PATH>\n\nFor more information, try "
+		    "'--help'.");
 	if ((v = hq_args_get(&a, "job")) != NULL &&
 	    hq_parse_u32(v, &job_id, &eb) != 0)
-		cli_fail(c, "error: invalid value '%s' for '--job <JOB>': "
-			    "%s\n\nFor more information, try '--help'.",
+		cli_fail(c,
+		    "error: invalid value '%s' for '--job <JOB>': "
+		    "%s\n\nFor more information, try '--help'.",
 		    v, eb.msg);
 	if (getcwd(cwd, sizeof cwd) == NULL)
 		cli_fail(c, "Cannot determine the current directory: %s",

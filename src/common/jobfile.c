@@ -21,24 +21,24 @@
 /* A task's variant index is stored in a byte by the server. */
 #define JF_MAX_VARIANTS 255
 
-#define JF_TASK_FIELDS                                                         \
-	"command", "env", "cwd", "stdout", "stderr", "stdin", "pin",           \
+#define JF_TASK_FIELDS                                               \
+	"command", "env", "cwd", "stdout", "stderr", "stdin", "pin", \
 	    "task_dir", "time_limit", "priority", "crash_limit", "request"
 
 static const char *const jf_top_fields[] = { "name", "max_fails", "stream",
 	"data_layer", "task", "array", NULL };
 static const char *const jf_task_fields[] = { "id", "deps", JF_TASK_FIELDS,
 	NULL };
-static const char *const jf_array_fields[] = { "ids", "entries",
-	JF_TASK_FIELDS, NULL };
+static const char *const jf_array_fields[] = { "ids", "entries", JF_TASK_FIELDS,
+	NULL };
 static const char *const jf_request_fields[] = { "resources", "n_nodes",
 	"time_request", "weight", NULL };
 static const char *const jf_stdio_fields[] = { "path", "on_close", NULL };
 
 struct jf_ctx {
 	const struct hq_jobfile_opts *o;
-	bool stream;	       /* top-level "stream": default stdio is streamed */
-	const char *where;     /* "[[task]]" or "[array]" */
+	bool stream;	   /* top-level "stream": default stdio is streamed */
+	const char *where; /* "[[task]]" or "[array]" */
 	const char *req_where; /* "[[task.request]]" or "[[array.request]]" */
 };
 
@@ -132,8 +132,8 @@ jf_get(const struct hq_toml_value *t, const char *key, enum hq_toml_type type,
 
 /* An integer field in [min, max]; *present tells whether it was given. */
 static int
-jf_int(const struct hq_toml_value *t, const char *key, int64_t min,
-    int64_t max, bool *present, int64_t *out, struct hq_errbuf *eb)
+jf_int(const struct hq_toml_value *t, const char *key, int64_t min, int64_t max,
+    bool *present, int64_t *out, struct hq_errbuf *eb)
 {
 	const struct hq_toml_value *v;
 	int64_t n;
@@ -144,8 +144,9 @@ jf_int(const struct hq_toml_value *t, const char *key, int64_t min,
 		return rc;
 	n = hq_toml_int(v);
 	if (n < min || n > max)
-		return jf_err(eb, v, "`%s` must be between %lld and %lld, not "
-				     "%lld",
+		return jf_err(eb, v,
+		    "`%s` must be between %lld and %lld, not "
+		    "%lld",
 		    key, (long long)min, (long long)max, (long long)n);
 	*present = true;
 	*out = n;
@@ -313,7 +314,8 @@ jf_variant(const struct hq_toml_value *r, const char *where,
 		else if (hq_toml_type(w) == HQ_TOML_FLOAT)
 			d = hq_toml_float(w);
 		else
-			return jf_err(eb, w, "`weight` must be a number, not %s",
+			return jf_err(eb, w,
+			    "`weight` must be a number, not %s",
 			    jf_a(hq_toml_type(w)));
 		if (!isfinite(d) || !(d > 0) ||
 		    d * HQ_AMOUNT_ONE > (double)UINT32_MAX)
@@ -363,8 +365,9 @@ jf_request(const struct hq_toml_value *t, const struct jf_ctx *x,
 		return 0;
 	}
 	if (n > JF_MAX_VARIANTS)
-		return jf_err(eb, arr, "too many request variants (%zu, at most "
-				       "%d)",
+		return jf_err(eb, arr,
+		    "too many request variants (%zu, at most "
+		    "%d)",
 		    n, JF_MAX_VARIANTS);
 	req->v = hq_xcalloc(n, sizeof *req->v);
 	for (i = 0; i < n; i++) {
@@ -537,17 +540,18 @@ jf_desc(const struct hq_toml_value *t, const struct jf_ctx *x,
 		d->cwd = hq_xstrdup(hq_toml_string(cwd));
 	else
 		d->cwd = hq_xstrdup(x->o->cwd ? x->o->cwd : "%{SUBMIT_DIR}");
-	if ((rc = jf_stdio(t, "stdout", HQ_DEFAULT_STDOUT, x->stream,
-		 &d->out, eb)) != 0 ||
-	    (rc = jf_stdio(t, "stderr", HQ_DEFAULT_STDERR, x->stream,
-		 &d->err, eb)) != 0 ||
+	if ((rc = jf_stdio(t, "stdout", HQ_DEFAULT_STDOUT, x->stream, &d->out,
+		 eb)) != 0 ||
+	    (rc = jf_stdio(t, "stderr", HQ_DEFAULT_STDERR, x->stream, &d->err,
+		 eb)) != 0 ||
 	    (rc = jf_options(t, d, eb)) != 0 ||
 	    (rc = jf_request(t, x, &d->req, eb)) != 0)
 		return rc;
 	return 0;
 }
 
-/* ---- [array] -------------------------------------------------------------- */
+/* ---- [array] --------------------------------------------------------------
+ */
 
 static int
 jf_array(const struct hq_toml_value *a, const struct jf_ctx *x,
@@ -583,7 +587,8 @@ jf_array(const struct hq_toml_value *a, const struct jf_ctx *x,
 		s->entries[s->nentries++] = hq_xstrdup(hq_toml_string(e));
 	}
 	if (ids != NULL && ents != NULL && hq_idset_count(&s->ids) != n)
-		return jf_err(eb, a, "Items 'ids' and 'entries' does not match");
+		return jf_err(eb, a,
+		    "Items 'ids' and 'entries' does not match");
 	if (ids == NULL && n == 0)
 		return jf_err(eb, a,
 		    "No tasks defined: [array] needs `ids` or `entries`");
@@ -592,7 +597,8 @@ jf_array(const struct hq_toml_value *a, const struct jf_ctx *x,
 	return 0;
 }
 
-/* ---- [[task]] ------------------------------------------------------------- */
+/* ---- [[task]] -------------------------------------------------------------
+ */
 
 /* Per-task scratch while building a graph submit. */
 struct jf_task {
@@ -784,12 +790,12 @@ out:
 	return rc;
 }
 
-/* ---- entry points ------------------------------------------------------------- */
+/* ---- entry points
+ * ------------------------------------------------------------- */
 
 int
-hq_jobfile_parse(const char *text, size_t len,
-    const struct hq_jobfile_opts *o, struct hq_jobfile *out,
-    struct hq_errbuf *eb)
+hq_jobfile_parse(const char *text, size_t len, const struct hq_jobfile_opts *o,
+    struct hq_jobfile *out, struct hq_errbuf *eb)
 {
 	struct hq_toml_value *root = NULL;
 	const struct hq_toml_value *v, *tasks, *array;
@@ -810,12 +816,13 @@ hq_jobfile_parse(const char *text, size_t len,
 	    (rc = jf_get(root, "name", HQ_TOML_STRING, &v, eb)) != 0)
 		goto out;
 	if (v != NULL && strpbrk(hq_toml_string(v), "\n\t") != NULL) {
-		rc = jf_err(eb, v, "`name` must not contain a newline or a tab");
+		rc =
+		    jf_err(eb, v, "`name` must not contain a newline or a tab");
 		goto out;
 	}
 	jf.name = hq_xstrdup(v != NULL ? hq_toml_string(v) : "");
-	if ((rc = jf_int(root, "max_fails", 0, UINT32_MAX, &present, &n,
-		 eb)) != 0)
+	if ((rc = jf_int(root, "max_fails", 0, UINT32_MAX, &present, &n, eb)) !=
+	    0)
 		goto out;
 	jf.has_max_fails = present;
 	jf.max_fails = present ? (uint32_t)n : 0;
@@ -836,8 +843,9 @@ hq_jobfile_parse(const char *text, size_t len,
 	    (rc = jf_get(root, "array", HQ_TOML_TABLE, &array, eb)) != 0)
 		goto out;
 	if (array != NULL && tasks != NULL) {
-		rc = jf_err(eb, array, "[array] cannot be combined with "
-				       "[[task]]");
+		rc = jf_err(eb, array,
+		    "[array] cannot be combined with "
+		    "[[task]]");
 		goto out;
 	}
 	if (array != NULL) {

@@ -13,8 +13,8 @@
 static json_t *
 explain_duration(uint64_t ms)
 {
-	return json_pack("{s:I, s:I}", "secs", (json_int_t)(ms / 1000),
-	    "nanos", (json_int_t)(ms % 1000) * 1000000);
+	return json_pack("{s:I, s:I}", "secs", (json_int_t)(ms / 1000), "nanos",
+	    (json_int_t)(ms % 1000) * 1000000);
 }
 
 /* Online workers of a group (multi-node tasks need that many). */
@@ -43,9 +43,10 @@ explain_variant(const struct hq_state *st, const struct hq_sworker *w,
 	uint32_t j;
 
 	if (v->min_time_ms > 0) {
-		json_t *rem = w->end_ms == 0 ? json_null()
-		    : explain_duration(w->end_ms > now_ms ? w->end_ms - now_ms
-							    : 0);
+		json_t *rem = w->end_ms == 0
+		    ? json_null()
+		    : explain_duration(
+			  w->end_ms > now_ms ? w->end_ms - now_ms : 0);
 
 		json_array_append_new(items,
 		    json_pack("{s:{s:o, s:o}}", "Time", "min_time",
@@ -61,8 +62,8 @@ explain_variant(const struct hq_state *st, const struct hq_sworker *w,
 	}
 	for (j = 0; j < v->n; j++) {
 		const struct hq_res_entry *e = &v->e[j];
-		uint64_t req = e->policy == HQ_POLICY_ALL ? HQ_AMOUNT_ONE
-							  : e->amount;
+		uint64_t req =
+		    e->policy == HQ_POLICY_ALL ? HQ_AMOUNT_ONE : e->amount;
 
 		json_array_append_new(items,
 		    json_pack("{s:{s:s, s:I, s:I}}", "Resources", "resource",
@@ -99,8 +100,7 @@ hq_explain_task(const struct hq_state *st, const struct hq_job *job,
 	    "job_id", (json_int_t)job->id, "job_task_id", (json_int_t)t->id,
 	    "explanation", "n_task_deps",
 	    (json_int_t)hq_job_task_ndeps(job, idx), "n_waiting_deps",
-	    (json_int_t)hq_job_task_waiting_deps(job, idx), "workers",
-	    workers);
+	    (json_int_t)hq_job_task_waiting_deps(job, idx), "workers", workers);
 }
 
 json_t *

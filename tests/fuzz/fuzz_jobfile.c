@@ -51,8 +51,8 @@ fuzz_check(const struct hq_jobfile *jf, bool open_job)
 	if (!s->graph) {
 		HQ_ASSERT(s->ndescs == 1 && s->ntasks == 0);
 		HQ_ASSERT(hq_idset_count(&s->ids) > 0);
-		HQ_ASSERT(s->nentries == 0 ||
-		    hq_idset_count(&s->ids) == s->nentries);
+		HQ_ASSERT(
+		    s->nentries == 0 || hq_idset_count(&s->ids) == s->nentries);
 		return;
 	}
 	HQ_ASSERT(s->ntasks > 0 && s->ntasks == s->ndescs);

@@ -143,8 +143,8 @@ ji(json_t *o, const char *path)
 static uint64_t
 dur_ms(json_t *d)
 {
-	return (uint64_t)ji(d, "secs") * 1000 + (uint64_t)ji(d, "nanos") /
-	    1000000;
+	return (uint64_t)ji(d, "secs") * 1000 +
+	    (uint64_t)ji(d, "nanos") / 1000000;
 }
 
 static bool
@@ -168,8 +168,8 @@ static void
 check_agrees_with_sched(const struct hq_state *st, json_t *ex,
     const struct hq_job *job, uint32_t idx, uint64_t now)
 {
-	json_t *workers = json_object_get(json_object_get(ex, "explanation"),
-	    "workers");
+	json_t *workers =
+	    json_object_get(json_object_get(ex, "explanation"), "workers");
 	uint32_t rq = job->descs[job->tasks[idx].desc].rq;
 	size_t i, v, k;
 
@@ -189,8 +189,8 @@ check_agrees_with_sched(const struct hq_state *st, json_t *ex,
 			for (k = 0; k < json_array_size(items); k++)
 				blocks |= item_blocks(json_array_get(items, k));
 			assert_int_equal(blocks,
-			    !hq_sched_variant_possible(st, sw, rq,
-				(uint32_t)v, now));
+			    !hq_sched_variant_possible(st, sw, rq, (uint32_t)v,
+				now));
 		}
 	}
 }
@@ -217,25 +217,25 @@ test_explain_items_per_worker_and_variant(void **state)
 
 	ex = hq_explain_task(st, job, 1, 1000);
 	assert_int_equal(ji(json_object_get(ex, "task_id"), "job_id"), 1);
-	assert_int_equal(ji(json_object_get(ex, "task_id"), "job_task_id"),
-	    2);
-	assert_int_equal(ji(json_object_get(ex, "explanation"),
-			     "n_task_deps"),
+	assert_int_equal(ji(json_object_get(ex, "task_id"), "job_task_id"), 2);
+	assert_int_equal(ji(json_object_get(ex, "explanation"), "n_task_deps"),
 	    1);
 	assert_int_equal(ji(json_object_get(ex, "explanation"),
 			     "n_waiting_deps"),
 	    1);
-	workers = json_object_get(json_object_get(ex, "explanation"),
-	    "workers");
+	workers =
+	    json_object_get(json_object_get(ex, "explanation"), "workers");
 	/* Only live workers, by id. */
 	assert_int_equal(json_array_size(workers), 2);
 	w = json_array_get(workers, 0);
 	assert_int_equal(ji(w, "worker_id"), 1);
 	/* Variant 0 on worker 1: cpus 3 of 4. */
-	item = json_array_get(
-	    json_array_get(json_object_get(w, "variants"), 0), 0);
-	assert_string_equal(json_string_value(json_object_get(
-				json_object_get(item, "Resources"), "resource")),
+	item = json_array_get(json_array_get(json_object_get(w, "variants"), 0),
+	    0);
+	assert_string_equal(json_string_value(
+				json_object_get(json_object_get(item,
+						    "Resources"),
+				    "resource")),
 	    "cpus");
 	assert_int_equal(ji(json_object_get(item, "Resources"),
 			     "request_amount"),
@@ -244,22 +244,22 @@ test_explain_items_per_worker_and_variant(void **state)
 			     "worker_amount"),
 	    40000);
 	/* Variant 1 on worker 1: time first (no limit: null), gpus 1 of 0. */
-	item = json_array_get(
-	    json_array_get(json_object_get(w, "variants"), 1), 0);
-	assert_true(json_is_null(json_object_get(
-	    json_object_get(item, "Time"), "remaining_time")));
+	item = json_array_get(json_array_get(json_object_get(w, "variants"), 1),
+	    0);
+	assert_true(json_is_null(
+	    json_object_get(json_object_get(item, "Time"), "remaining_time")));
 	assert_int_equal(dur_ms(json_object_get(json_object_get(item, "Time"),
 			     "min_time")),
 	    5000);
-	item = json_array_get(
-	    json_array_get(json_object_get(w, "variants"), 1), 1);
+	item = json_array_get(json_array_get(json_object_get(w, "variants"), 1),
+	    1);
 	assert_int_equal(ji(json_object_get(item, "Resources"),
 			     "worker_amount"),
 	    0);
 	/* Worker 2: 2 s left, so the 5 s time request blocks. */
 	w = json_array_get(workers, 1);
-	item = json_array_get(
-	    json_array_get(json_object_get(w, "variants"), 1), 0);
+	item = json_array_get(json_array_get(json_object_get(w, "variants"), 1),
+	    0);
 	assert_int_equal(dur_ms(json_object_get(json_object_get(item, "Time"),
 			     "remaining_time")),
 	    2000);
@@ -272,9 +272,10 @@ test_explain_items_per_worker_and_variant(void **state)
 	w = json_array_get(json_object_get(json_object_get(ex, "explanation"),
 			       "workers"),
 	    0);
-	item = json_object_get(
-	    json_array_get(json_array_get(json_object_get(w, "variants"), 0),
-		0),
+	item = json_object_get(json_array_get(json_array_get(json_object_get(w,
+								 "variants"),
+						  0),
+				   0),
 	    "WorkerGroup");
 	assert_int_equal(ji(item, "n_nodes"), 3);
 	assert_int_equal(ji(item, "group_size"), 2);
@@ -310,8 +311,8 @@ test_explain_items_per_worker_and_variant(void **state)
 	w = json_array_get(json_object_get(json_object_get(ex, "explanation"),
 			       "workers"),
 	    1);
-	item = json_array_get(
-	    json_array_get(json_object_get(w, "variants"), 1), 0);
+	item = json_array_get(json_array_get(json_object_get(w, "variants"), 1),
+	    0);
 	assert_int_equal(dur_ms(json_object_get(json_object_get(item, "Time"),
 			     "remaining_time")),
 	    0);

@@ -100,7 +100,8 @@ entry(const struct hq_res_variant *v, const char *name)
 	return NULL;
 }
 
-/* ---- successful parses ---------------------------------------------------- */
+/* ---- successful parses ----------------------------------------------------
+ */
 
 static void
 test_jobfile_minimal_task_defaults(void **state)
@@ -279,8 +280,8 @@ test_jobfile_auto_ids_follow_max_explicit(void **state)
 	assert_int_equal(jf.submit.tasks[2].id, 2);
 	assert_int_equal(jf.submit.tasks[3].id, 7);
 	/* desc indices follow the file. */
-	assert_string_equal(
-	    jf.submit.descs[jf.submit.tasks[3].desc].argv[0], "d");
+	assert_string_equal(jf.submit.descs[jf.submit.tasks[3].desc].argv[0],
+	    "d");
 	hq_jobfile_fini(&jf);
 }
 
@@ -301,8 +302,8 @@ test_jobfile_toposort_and_dedup_deps(void **state)
 	assert_int_equal(jf.submit.tasks[2].ndeps, 2);
 	assert_int_equal(jf.submit.tasks[2].deps[0], 3);
 	assert_int_equal(jf.submit.tasks[2].deps[1], 2);
-	assert_string_equal(
-	    jf.submit.descs[jf.submit.tasks[0].desc].argv[0], "first");
+	assert_string_equal(jf.submit.descs[jf.submit.tasks[0].desc].argv[0],
+	    "first");
 	hq_jobfile_fini(&jf);
 }
 
@@ -397,7 +398,8 @@ test_jobfile_stdin_env_and_limits(void **state)
 	hq_jobfile_fini(&jf);
 }
 
-/* ---- errors ------------------------------------------------------------------ */
+/* ---- errors
+ * ------------------------------------------------------------------ */
 
 static void
 test_jobfile_spec_errors_word_for_word(void **state)
@@ -444,8 +446,8 @@ test_jobfile_unknown_fields_named_with_position(void **state)
 		  "= \"rm-if-finished\" }\n",
 	    &opts_new, "unknown field `mode` in `stdout`", "line 3, ");
 	/* Array-only and task-only fields stay apart. */
-	parse_err("[[task]]\ncommand = [\"a\"]\nentries = [\"x\"]\n",
-	    &opts_new, "unknown field `entries`", NULL);
+	parse_err("[[task]]\ncommand = [\"a\"]\nentries = [\"x\"]\n", &opts_new,
+	    "unknown field `entries`", NULL);
 	parse_err("[array]\ncommand = [\"a\"]\nids = \"1\"\ndeps = [1]\n",
 	    &opts_new, "unknown field `deps` in [array]", NULL);
 }
@@ -460,8 +462,7 @@ test_jobfile_bad_values(void **state)
 		{ "[[task]]\ncommand = \"ls\"\n",
 		    "`command` must be an array, not a string" },
 		{ "[[task]]\ncommand = []\n", "`command` must not be empty" },
-		{ "[[task]]\ncommand = [\"a\", 1]\n",
-		    "item 1 is an integer" },
+		{ "[[task]]\ncommand = [\"a\", 1]\n", "item 1 is an integer" },
 		{ "[[task]]\ncommand = [\"\"]\n", "must not be empty" },
 		{ "[[task]]\ncommand = [\"a\"]\npriority = \"high\"\n",
 		    "`priority` must be an integer, not a string" },
@@ -499,28 +500,36 @@ test_jobfile_bad_values(void **state)
 		    "`request` must be an array, not a table" },
 		{ "[[task]]\ncommand = [\"a\"]\n[[task.request]]\n",
 		    "the request has neither `resources` nor `n_nodes`" },
-		{ "[[task]]\ncommand = [\"a\"]\n[[task.request]]\nresources = { "
+		{ "[[task]]\ncommand = [\"a\"]\n[[task.request]]\nresources = "
+		  "{ "
 		  "cpus = 0 }\n",
 		    "resource `cpus`: the amount must be between 1" },
-		{ "[[task]]\ncommand = [\"a\"]\n[[task.request]]\nresources = { "
+		{ "[[task]]\ncommand = [\"a\"]\n[[task.request]]\nresources = "
+		  "{ "
 		  "cpus = -0.5 }\n",
 		    "resource `cpus`: the amount must be a positive number" },
-		{ "[[task]]\ncommand = [\"a\"]\n[[task.request]]\nresources = { "
+		{ "[[task]]\ncommand = [\"a\"]\n[[task.request]]\nresources = "
+		  "{ "
 		  "cpus = \"1.00001\" }\n",
 		    "Resource precision exceeded" },
-		{ "[[task]]\ncommand = [\"a\"]\n[[task.request]]\nresources = { "
+		{ "[[task]]\ncommand = [\"a\"]\n[[task.request]]\nresources = "
+		  "{ "
 		  "cpus = true }\n",
 		    "resource `cpus` must be an integer, a float or a string" },
-		{ "[[task]]\ncommand = [\"a\"]\n[[task.request]]\nresources = { "
+		{ "[[task]]\ncommand = [\"a\"]\n[[task.request]]\nresources = "
+		  "{ "
 		  "\"9x\" = 1 }\n",
 		    "invalid resource name `9x`" },
-		{ "[[task]]\ncommand = [\"a\"]\n[[task.request]]\nresources = { "
+		{ "[[task]]\ncommand = [\"a\"]\n[[task.request]]\nresources = "
+		  "{ "
 		  "cpus = 1 }\nn_nodes = 2\n",
 		    "cannot also list `resources`" },
-		{ "[[task]]\ncommand = [\"a\"]\n[[task.request]]\nresources = { "
+		{ "[[task]]\ncommand = [\"a\"]\n[[task.request]]\nresources = "
+		  "{ "
 		  "cpus = 1 }\nweight = 0\n",
 		    "`weight` must be a number greater than 0" },
-		{ "[[task]]\ncommand = [\"a\"]\n[[task.request]]\nresources = { "
+		{ "[[task]]\ncommand = [\"a\"]\n[[task.request]]\nresources = "
+		  "{ "
 		  "cpus = 1 }\ntime_request = 5\n",
 		    "`time_request` must be a string, not an integer" },
 		{ "[array]\ncommand = [\"a\"]\n", "No tasks defined" },
@@ -528,7 +537,8 @@ test_jobfile_bad_values(void **state)
 		    "invalid `ids`" },
 		{ "[array]\ncommand = [\"a\"]\nentries = [1]\n",
 		    "`entries` must be an array of strings" },
-		{ "[array]\ncommand = [\"a\"]\nids = \"1\"\n[[task]]\ncommand = "
+		{ "[array]\ncommand = [\"a\"]\nids = \"1\"\n[[task]]\ncommand "
+		  "= "
 		  "[\"b\"]\n",
 		    "[array] cannot be combined with [[task]]" },
 		{ "[task]\ncommand = [\"a\"]\n",
@@ -567,7 +577,8 @@ main(void)
 		cmocka_unit_test(test_jobfile_request_forms),
 		cmocka_unit_test(test_jobfile_stdin_env_and_limits),
 		cmocka_unit_test(test_jobfile_spec_errors_word_for_word),
-		cmocka_unit_test(test_jobfile_unknown_fields_named_with_position),
+		cmocka_unit_test(
+		    test_jobfile_unknown_fields_named_with_position),
 		cmocka_unit_test(test_jobfile_bad_values),
 	};
 
