@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: MIT
 """hq job submit-file: TOML job definitions (spec 2.7), task graphs."""
 import json
-import os
+import subprocess
 
 import pytest
+
+from conftest import HQ_REPLAY_BIN
 
 
 def write(hq, name, text):
@@ -235,3 +237,21 @@ command = ["bash", "-c", "echo 11 >> order.txt"]
     lines = (hq.work / "order.txt").read_text().split()
     assert sorted(lines[:2]) == ["0", "1"] and lines[2:] == ["10", "11"]
     assert set(hq.task_states(1).values()) == {"finished"}
+
+
+def test_jobfile_stream_dir_resolved_at_submit(hq):
+    """A job file's `stream` gets JOB_ID/SUBMIT_DIR/SERVER_UID and is made
+    absolute against the submit dir when submitted (spec 2.3)."""
+    journal = hq.tmp / "journal"
+    hq.start_server(journal=journal)
+    path = write(hq, "s.toml",
+                 'stream = "logs/%{JOB_ID}"\n[[task]]\ncommand = ["true"]\n')
+    job = hq.json(["job", "submit-file", path])["id"]
+    graph = hq.job_info(job)["submits"][0]["graph"]
+    assert graph[0]["program"]["stdout"] == "<pipe>"
+    r = subprocess.run([HQ_REPLAY_BIN, "events", str(journal), "--json"],
+                       capture_output=True, text=True, check=True)
+    paths = [json.loads(ln)["event"]["submit_desc"]["stream_path"]
+             for ln in r.stdout.splitlines()
+             if '"stream_path"' in ln]
+    assert paths == [f"{hq.work}/logs/{job}"]
