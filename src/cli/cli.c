@@ -65,6 +65,8 @@ apply_global(struct cli *c, const char *name, const char *value)
 	}
 }
 
+struct cli_describe *cli_describing;
+
 int
 cli_parse(struct cli *c, struct hq_args *a, const struct hq_opt *opts,
     int argc, char **argv, uint32_t max_pos, bool trailing,
@@ -80,6 +82,14 @@ cli_parse(struct cli *c, struct hq_args *a, const struct hq_opt *opts,
 	for (i = 0; global_opts[i].name != NULL; i++)
 		merged[n++] = global_opts[i];
 	memset(&merged[n], 0, sizeof merged[n]);
+	if (cli_describing != NULL) {
+		cli_describing->opts = merged;
+		cli_describing->nown = n - i; /* i: global options */
+		cli_describing->positional = positional;
+		cli_describing->about = about;
+		cli_describing->trailing = trailing;
+		longjmp(cli_describing->jb, 1);
+	}
 	if (hq_args_parse(a, merged, argc, argv, max_pos, trailing, &eb) != 0)
 		cli_fail(c, "error: %s\n\nFor more information, try '--help'.",
 		    eb.msg);

@@ -7,6 +7,7 @@
 #define HQ_CLI_H
 
 #include <jansson.h>
+#include <setjmp.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -42,6 +43,29 @@ struct cli {
 int cli_parse(struct cli *c, struct hq_args *a, const struct hq_opt *opts,
     int argc, char **argv, uint32_t max_pos, bool trailing,
     const char *positional, const char *about);
+
+/*
+ * Introspection for shell completion and docs (cmd_complete.c): while
+ * cli_describing is set, cli_parse() fills it in and longjmps to its
+ * jmp_buf instead of parsing. Commands therefore call cli_parse() before
+ * they allocate or do anything else.
+ */
+struct cli_describe {
+	jmp_buf jb;
+	const struct hq_opt *opts; /* own options, then the global ones;
+				      valid until the next cli_parse() */
+	uint32_t nown;		   /* how many of them are the command's own */
+	const char *positional;
+	const char *about;
+	bool trailing;
+};
+extern struct cli_describe *cli_describing;
+
+/* A command of the table in main.c. */
+typedef int cli_cmd_fn(struct cli *c, int argc, char **argv);
+/* Entry i of the command table ("job list", its function and summary),
+ * or NULL past the end. Defined in main.c. */
+const char *cli_command_at(size_t i, cli_cmd_fn **run, const char **about);
 
 /* Connect to the server of c->server_dir and say hello. Exits on error. */
 void cli_connect(struct cli *c);
@@ -124,6 +148,16 @@ int cmd_task_notify(struct cli *c, int argc, char **argv);
  * message for every task notification (spec 2.14).
  */
 int cli_wait_notify(struct cli *c, uint32_t job_id, char **argv, int argc);
+/* cmd_jobfile.c */
+int cmd_job_submit_file(struct cli *c, int argc, char **argv);
+/* cmd_explain.c */
+int cmd_task_explain(struct cli *c, int argc, char **argv);
+/* cmd_access.c */
+int cmd_server_generate_access(struct cli *c, int argc, char **argv);
+/* cmd_complete.c */
+int cmd_generate_completion(struct cli *c, int argc, char **argv);
+/* cmd_doc.c */
+int cmd_doc(struct cli *c, int argc, char **argv);
 
 /* Wait for jobs (after a submit or for job wait/progress). */
 int cli_wait_jobs(struct cli *c, const struct hq_selector *sel,

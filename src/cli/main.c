@@ -23,6 +23,8 @@ static const struct cmd_entry commands[] = {
 	{ "server stop", cmd_server_stop, "Stop the server" },
 	{ "server info", cmd_server_info, "Show information about the server" },
 	{ "server wait", cmd_server_wait, "Wait until the server is running" },
+	{ "server generate-access", cmd_server_generate_access,
+	    "Generate an access file in advance" },
 	{ "worker start", cmd_worker_start, "Start a worker" },
 	{ "worker stop", cmd_worker_stop, "Stop workers" },
 	{ "worker list", cmd_worker_list, "Display information about workers" },
@@ -33,6 +35,8 @@ static const struct cmd_entry commands[] = {
 	    "Display the resources a worker would detect" },
 	{ "submit", cmd_submit, "Submit a job" },
 	{ "job submit", cmd_submit, "Submit a job" },
+	{ "job submit-file", cmd_job_submit_file,
+	    "Submit a job from a job definition file" },
 	{ "job list", cmd_job_list, "Display information about jobs" },
 	{ "job info", cmd_job_info, "Display detailed information of jobs" },
 	{ "job summary", cmd_job_summary, "Display a summary of jobs" },
@@ -61,6 +65,11 @@ static const struct cmd_entry commands[] = {
 	    "Read the output of tasks streamed with --stream" },
 	{ "task notify", cmd_task_notify,
 	    "Send a notification from inside a task" },
+	{ "task explain", cmd_task_explain,
+	    "Explain why a task can or cannot run on the workers" },
+	{ "generate-completion", cmd_generate_completion,
+	    "Generate shell completion scripts" },
+	{ "doc", cmd_doc, "Print the location of the documentation" },
 	{ NULL, NULL, NULL },
 };
 
@@ -182,4 +191,16 @@ out:
 	free(c.server_dir);
 	hq_access_fini(&c.access);
 	return rc;
+}
+
+const char *
+cli_command_at(size_t i, cli_cmd_fn **run, const char **about)
+{
+	if (i >= HQ_ARRAY_LEN(commands) - 1)
+		return NULL;
+	if (run != NULL)
+		*run = commands[i].run;
+	if (about != NULL)
+		*about = commands[i].about;
+	return commands[i].path;
 }

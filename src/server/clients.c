@@ -364,6 +364,34 @@ resolve_paths(struct server *s, struct hq_submit *sub, uint32_t job_id)
 	}
 }
 
+/*
+ * Graph submits (job files) keep their task paths for the worker, but the
+ * stream dir is resolved now as for arrays (spec 2.3): JOB_ID, SUBMIT_DIR
+ * and SERVER_UID, then made absolute against the submit dir.
+ */
+static void
+resolve_graph_stream(struct server *s, struct hq_submit *sub, uint32_t job_id)
+{
+	struct hq_ph_ctx ctx;
+	char jid[16], *p;
+
+	if (sub->stream_dir == NULL)
+		return;
+	snprintf(jid, sizeof jid, "%u", job_id);
+	memset(&ctx, 0, sizeof ctx);
+	ctx.job_id = jid;
+	ctx.submit_dir = sub->submit_dir;
+	ctx.server_uid = s->access.server_uid;
+	p = hq_ph_expand(sub->stream_dir, &ctx, NULL);
+	free(sub->stream_dir);
+	sub->stream_dir = p;
+	if (sub->stream_dir[0] != '/' && sub->submit_dir) {
+		p = hq_path_join(sub->submit_dir, sub->stream_dir);
+		free(sub->stream_dir);
+		sub->stream_dir = p;
+	}
+}
+
 static void
 reply_job_id(struct server *s, struct client *cl, uint32_t job_id)
 {
@@ -418,6 +446,8 @@ client_submit(struct server *s, struct client *cl, struct hq_cmsg *m)
 	}
 	if (!sub->graph)
 		resolve_paths(s, sub, job_id);
+	else
+		resolve_graph_stream(s, sub, job_id);
 	memset(&ev, 0, sizeof ev);
 	ev.kind = HQ_EV_JOB_SUBMITTED;
 	ev.time_ms = hq_now_ms();
@@ -507,6 +537,9 @@ client_query(struct server *s, struct client *cl, struct hq_cmsg *m)
 		break;
 	case HQ_Q_JOB_OUTPUTS:
 		j = query_job_outputs(s, m, &err);
+		break;
+	case HQ_Q_TASK_EXPLAIN:
+		j = query_task_explain(s, m, &err);
 		break;
 	default:
 		err = hq_xprintf("query %d is not supported by this server",

@@ -216,6 +216,9 @@ json_t *query_job_outputs(struct server *s, const struct hq_cmsg *m,
     char **err);
 json_t *query_task_json(struct server *s, const struct hq_job *job,
     uint32_t idx, bool detail);
+/* explain.c: `task explain` (m->sel: the job, m->tasks: the task). */
+json_t *query_task_explain(struct server *s, const struct hq_cmsg *m,
+    char **err);
 /* Resolve the job ids of a selector (last/all/ids) that exist. */
 uint32_t *query_select_jobs(struct server *s, const struct hq_selector *sel,
     uint32_t *n, uint32_t **missing, uint32_t *nmissing);
