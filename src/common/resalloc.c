@@ -506,6 +506,86 @@ hq_ralloc_try(struct hq_ralloc *a, const struct hq_res_variant *v,
 	return 0;
 }
 
+/* ---- queue passes ---------------------------------------------------------
+ */
+
+void
+hq_ralloc_pass_begin(const struct hq_ralloc *a, struct hq_ralloc_pass *p)
+{
+	uint32_t i;
+
+	p->a = a;
+	p->free = hq_xcalloc(a->res->n ? a->res->n : 1, sizeof *p->free);
+	p->reserved =
+	    hq_xcalloc(a->res->n ? a->res->n : 1, sizeof *p->reserved);
+	for (i = 0; i < a->res->n; i++)
+		p->free[i] = hq_ralloc_pool_free(a, i);
+}
+
+void
+hq_ralloc_pass_end(struct hq_ralloc_pass *p)
+{
+	free(p->free);
+	free(p->reserved);
+	memset(p, 0, sizeof *p);
+}
+
+/* Amount entry e takes from its pool (pool total for "all"). */
+static uint64_t
+ralloc_entry_amount(const struct hq_ralloc *a, uint32_t pi,
+    const struct hq_res_entry *e)
+{
+	return e->policy == HQ_POLICY_ALL
+	    ? hq_res_pool_total(&a->res->pools[pi])
+	    : e->amount;
+}
+
+int
+hq_ralloc_pass_try(struct hq_ralloc *a, struct hq_ralloc_pass *p,
+    const struct hq_res_variant *v, struct hq_ralloc_result *out)
+{
+	bool amounts_fit = true;
+	uint32_t i;
+	int rc;
+
+	HQ_ASSERT(p->a == a);
+	if (!hq_ralloc_fits_total(a->res, v))
+		return HQ_EINVAL;
+	for (i = 0; i < v->n; i++) {
+		uint32_t pi = (uint32_t)ralloc_find_pool(a->res, v->e[i].name);
+		uint64_t fr = p->free[pi];
+		uint64_t res = p->reserved[pi];
+
+		if (res == UINT64_MAX || fr < res ||
+		    fr - res < ralloc_entry_amount(a, pi, &v->e[i]))
+			amounts_fit = false;
+	}
+	if (amounts_fit) {
+		rc = hq_ralloc_try(a, v, out);
+		if (rc == 0)
+			for (i = 0; i < out->n; i++)
+				p->free[out->parts[i].pool] -=
+				    out->parts[i].sum_amount;
+		if (rc != HQ_EBUSY)
+			return rc;
+		/* Only the layout is missing: freeze what it needs. */
+		for (i = 0; i < v->n; i++)
+			p->reserved[ralloc_find_pool(a->res, v->e[i].name)] =
+			    UINT64_MAX;
+		return HQ_EBUSY;
+	}
+	for (i = 0; i < v->n; i++) {
+		uint32_t pi = (uint32_t)ralloc_find_pool(a->res, v->e[i].name);
+		uint64_t amt = ralloc_entry_amount(a, pi, &v->e[i]);
+
+		if (p->reserved[pi] != UINT64_MAX)
+			p->reserved[pi] = amt > UINT64_MAX - 1 - p->reserved[pi]
+			    ? UINT64_MAX
+			    : p->reserved[pi] + amt;
+	}
+	return HQ_EBUSY;
+}
+
 void
 hq_ralloc_release(struct hq_ralloc *a, const struct hq_ralloc_result *r)
 {

@@ -128,6 +128,13 @@ int server_emit(struct server *s, const struct hq_event *ev,
 /* One task transition, coalesced into runs of (kind, job, worker). */
 void server_emit_run(struct server *s, enum hq_run_kind kind, uint32_t job,
     uint32_t worker, uint32_t task_id, uint32_t variant);
+/* The ASSIGNED event of one multi-node task: its own run, naming every
+ * node (root first). */
+void server_emit_multinode(struct server *s, uint32_t job, uint32_t task_id,
+    const uint32_t *nodes, uint32_t nnodes);
+/* Mark the workers the last plan held for multi-node tasks (not
+ * journaled: worker info only). */
+void server_mark_held(struct server *s);
 /* Close the open run; returns the seq replies must be tagged with. */
 uint64_t server_seq(struct server *s);
 /* Encode a message and queue it on a connection, tagged with the seq. */

@@ -3,9 +3,11 @@
  * Running tasks: resources, paths, environment, posix_spawn, time limits,
  * cancel (SIGINT to the group, SIGKILL after 1 s) and the result report.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -25,9 +27,14 @@
 void
 worker_task_free(struct wtask *t)
 {
+	uint32_t i;
+
 	if (t == NULL)
 		return;
 	hq_ralloc_result_fini(&t->alloc);
+	for (i = 0; i < t->mn_nhosts; i++)
+		free(t->mn_hosts[i]);
+	free(t->mn_hosts);
 	free(t->entry);
 	free(t->task_dir);
 	free(t->out_path);
@@ -226,6 +233,17 @@ build_env(struct worker *w, struct wtask *t, const struct hq_task_paths *p,
 		env_set(e, "HQ_TASK_DIR", t->task_dir, true);
 		env_set(e, "HQ_ERROR_FILENAME", ef, true);
 		free(ef);
+	}
+	if (t->mn_nhosts > 0 && t->task_dir != NULL) {
+		char *nf = hq_xprintf("%s/hq-nodefile", t->task_dir);
+		char *hf = hq_xprintf("%s/hq-hostfile", t->task_dir);
+
+		env_set(e, "HQ_NODE_FILE", nf, true);
+		env_set(e, "HQ_HOST_FILE", hf, true);
+		snprintf(num, sizeof num, "%u", t->mn_nhosts);
+		env_set(e, "HQ_NUM_NODES", num, true);
+		free(nf);
+		free(hf);
 	}
 	if (d->pin == HQ_PIN_TASKSET)
 		env_set(e, "HQ_PIN", "taskset", true);
@@ -442,6 +460,125 @@ open_output(const char *path)
 	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 }
 
+/* ---- pinning
+ * ------------------------------------------------------------------
+ *
+ * posix_spawn cannot set the child's CPU affinity, but the child inherits
+ * the affinity of the thread that spawns it. The worker is single-threaded,
+ * so --pin taskset sets the worker's own affinity to the task's CPUs around
+ * posix_spawn and restores it right after: no taskset process is run.
+ */
+
+/* The affinity mask of CPU ids "0,1,5" (the cpus labels are CPU ids). */
+static int
+pin_mask(const char *labels, cpu_set_t **maskp, size_t *sizep, char **err)
+{
+	const char *p = labels;
+	unsigned long max = 0, id;
+	cpu_set_t *mask;
+	size_t size;
+	char *end;
+
+	for (p = labels; *p != '\0'; p = *end ? end + 1 : end) {
+		id = strtoul(p, &end, 10);
+		if (end == p || (*end != ',' && *end != '\0') ||
+		    id > 1u << 20) {
+			*err = hq_xprintf("Pinning failed, invalid CPU id in "
+					  "\"%s\"",
+			    labels);
+			return HQ_EINVAL;
+		}
+		if (id > max)
+			max = id;
+	}
+	mask = CPU_ALLOC(max + 1);
+	size = CPU_ALLOC_SIZE(max + 1);
+	CPU_ZERO_S(size, mask);
+	for (p = labels; *p != '\0'; p = *end ? end + 1 : end) {
+		id = strtoul(p, &end, 10);
+		CPU_SET_S(id, size, mask);
+	}
+	*maskp = mask;
+	*sizep = size;
+	return 0;
+}
+
+/* The worker's current affinity (a mask large enough for the kernel). */
+static int
+pin_save(cpu_set_t **maskp, size_t *sizep)
+{
+	size_t ncpus = 1024;
+
+	for (;;) {
+		cpu_set_t *mask = CPU_ALLOC(ncpus);
+		size_t size = CPU_ALLOC_SIZE(ncpus);
+
+		if (sched_getaffinity(0, size, mask) == 0) {
+			*maskp = mask;
+			*sizep = size;
+			return 0;
+		}
+		CPU_FREE(mask);
+		if (errno != EINVAL || ncpus >= (1u << 22))
+			return -errno;
+		ncpus *= 2;
+	}
+}
+
+/* ---- multi-node tasks -----------------------------------------------------
+ */
+
+/* The short name of a host: cut at the first '.', unless an IPv4 address. */
+static char *
+short_hostname(const char *host)
+{
+	struct in_addr a;
+	const char *dot = strchr(host, '.');
+
+	if (dot == NULL || inet_pton(AF_INET, host, &a) == 1)
+		return hq_xstrdup(host);
+	return hq_xstrndup(host, (size_t)(dot - host));
+}
+
+static int
+write_lines(const char *path, char **lines, uint32_t n, bool short_names)
+{
+	FILE *f = fopen(path, "we");
+	uint32_t i;
+	int rc = 0;
+
+	if (f == NULL)
+		return -errno;
+	for (i = 0; i < n; i++) {
+		char *name = short_names ? short_hostname(lines[i])
+					 : hq_xstrdup(lines[i]);
+
+		if (fprintf(f, "%s\n", name) < 0)
+			rc = -EIO;
+		free(name);
+	}
+	if (fclose(f) != 0 && rc == 0)
+		rc = -errno;
+	return rc;
+}
+
+/* hq-nodefile (short names) and hq-hostfile (full names) in the task
+ * dir, the root on the first line of both (spec 2.8). */
+static int
+write_node_files(struct wtask *t)
+{
+	char *nf = hq_xprintf("%s/hq-nodefile", t->task_dir);
+	char *hf = hq_xprintf("%s/hq-hostfile", t->task_dir);
+	int rc;
+
+	rc = write_lines(nf, t->mn_hosts, t->mn_nhosts, true);
+	if (rc == 0)
+		rc = write_lines(hf, t->mn_hosts, t->mn_nhosts, false);
+	free(nf);
+	free(hf);
+	return rc;
+}
+
 /* Start one task whose resources are allocated. false: it failed. */
 static void
 task_spawn(struct worker *w, struct wtask *t)
@@ -453,6 +590,8 @@ task_spawn(struct worker *w, struct wtask *t)
 	sigset_t none, all;
 	struct envb env = { NULL, 0, 0 };
 	char *cpus_labels = NULL, **argv = NULL, *err = NULL;
+	cpu_set_t *pin = NULL, *saved = NULL;
+	size_t pin_size = 0, saved_size = 0;
 	int fds[3] = { -1, -1, -1 }, pipefd[2] = { -1, -1 }, rc;
 	uint32_t i, argc = 0;
 
@@ -473,7 +612,7 @@ task_spawn(struct worker *w, struct wtask *t)
 		    p.cwd, strerror(errno));
 		goto fail;
 	}
-	if (d->task_dir) {
+	if (d->task_dir || t->mn_nhosts > 0) {
 		char tmpl[4096];
 
 		snprintf(tmpl, sizeof tmpl, "%s/tXXXXXX", w->work_dir);
@@ -483,6 +622,11 @@ task_spawn(struct worker *w, struct wtask *t)
 			goto fail;
 		}
 		t->task_dir = hq_xstrdup(tmpl);
+	}
+	if (t->mn_nhosts > 0 && (rc = write_node_files(t)) != 0) {
+		err = hq_xprintf("Cannot write the node files: %s",
+		    strerror(-rc));
+		goto fail;
 	}
 	/* stdin: /dev/null or a pipe fed from the loop. */
 	if (d->stdin_len > 0) {
@@ -515,16 +659,21 @@ task_spawn(struct worker *w, struct wtask *t)
 	t->rm_err = d->err.rm_if_finished;
 
 	build_env(w, t, &p, &env, &cpus_labels);
-	argv = hq_xcalloc(d->argc + 4, sizeof *argv);
+	argv = hq_xcalloc(d->argc + 1, sizeof *argv);
 	if (d->pin == HQ_PIN_TASKSET) {
 		if (cpus_labels == NULL) {
 			err = hq_xstrdup("Pinning failed, no CPU ids allocated "
 					 "for task");
 			goto fail;
 		}
-		argv[argc++] = (char *)"taskset";
-		argv[argc++] = (char *)"-c";
-		argv[argc++] = cpus_labels;
+		if (pin_mask(cpus_labels, &pin, &pin_size, &err) != 0)
+			goto fail;
+		if ((rc = pin_save(&saved, &saved_size)) != 0) {
+			err = hq_xprintf("Pinning failed, cannot read the "
+					 "worker's CPU affinity: %s",
+			    strerror(-rc));
+			goto fail;
+		}
 	} else if (d->pin == HQ_PIN_OMP && cpus_labels == NULL) {
 		err = hq_xstrdup("Pinning failed, no CPU ids allocated for "
 				 "task");
@@ -545,9 +694,23 @@ task_spawn(struct worker *w, struct wtask *t)
 	for (i = 0; i < 3; i++)
 		posix_spawn_file_actions_adddup2(&fa, fds[i], (int)i);
 	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	rc = posix_spawnp(&t->pid, argv[0], &fa, &attr, argv, env.v);
+	if (pin != NULL && sched_setaffinity(0, pin_size, pin) != 0) {
+		err = hq_xprintf("Pinning failed, cannot pin the task to CPUs "
+				 "%s: %s",
+		    cpus_labels, strerror(errno));
+		rc = 0;
+	} else {
+		rc = posix_spawnp(&t->pid, argv[0], &fa, &attr, argv, env.v);
+		if (pin != NULL && sched_setaffinity(0, saved_size, saved) != 0)
+			hq_warn("cannot restore the worker's CPU affinity: %s",
+			    strerror(errno));
+	}
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
+	if (err != NULL) {
+		t->pid = 0;
+		goto fail;
+	}
 	if (rc != 0) {
 		err = spawn_error(d, rc);
 		t->pid = 0;
@@ -590,6 +753,10 @@ out:
 	free(err);
 	free(argv);
 	free(cpus_labels);
+	if (pin != NULL)
+		CPU_FREE(pin);
+	if (saved != NULL)
+		CPU_FREE(saved);
 	env_free(&env);
 	hq_task_paths_fini(&p);
 }
@@ -621,15 +788,31 @@ unlink_queued(struct worker *w, struct wtask *t)
 void
 worker_start_queued(struct worker *w)
 {
+	struct hq_ralloc_pass pass;
 	struct wtask *t, *next;
 
+	/* One pass in queue order: a task that must wait keeps what it
+	 * needs from the tasks behind it (resalloc.h), so a strict or
+	 * fractional task the server placed here is never starved. */
+	hq_ralloc_pass_begin(w->ralloc, &pass);
 	for (t = w->queue_head; t != NULL; t = next) {
 		const struct hq_task_desc *d = &t->spec->d;
 		int rc;
 
 		next = t->next;
+		if (d->req.v[t->variant].n_nodes > 0) {
+			/* A multi-node task: the server reserved this whole
+			 * worker for it; it takes no resources. */
+			unlink_queued(w, t);
+			if (w->opts.bench)
+				task_bench(w, t);
+			else
+				task_spawn(w, t);
+			continue;
+		}
 		/* The server chose the variant and accounts for it. */
-		rc = hq_ralloc_try(w->ralloc, &d->req.v[t->variant], &t->alloc);
+		rc = hq_ralloc_pass_try(w->ralloc, &pass, &d->req.v[t->variant],
+		    &t->alloc);
 		if (rc == HQ_EINVAL) {
 			/* Can never fit here: the server's view of our
 			 * resources differs from ours. Fail it loudly. */
@@ -648,4 +831,5 @@ worker_start_queued(struct worker *w)
 		else
 			task_spawn(w, t);
 	}
+	hq_ralloc_pass_end(&pass);
 }

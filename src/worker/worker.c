@@ -302,6 +302,12 @@ on_assign(struct worker *w, struct hq_vmsg *m)
 			t->entry = m->entries[i];
 			m->entries[i] = NULL;
 		}
+		if (m->nhosts > 0 && m->refs.n == 1) {
+			t->mn_hosts = m->hosts;
+			t->mn_nhosts = m->nhosts;
+			m->hosts = NULL;
+			m->nhosts = 0;
+		}
 		queue_insert(w, t);
 	}
 	if (!w->lost_server)

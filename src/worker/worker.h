@@ -75,6 +75,9 @@ struct wtask {
 	struct hq_ralloc_result alloc;
 	uint64_t started_ms;
 	char *task_dir;
+	/* multi-node task (run on its root): hostnames of the nodes */
+	char **mn_hosts;
+	uint32_t mn_nhosts;
 	char *out_path, *err_path; /* for rm-if-finished */
 	bool rm_out, rm_err;
 	int stdin_fd;

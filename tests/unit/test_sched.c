@@ -423,7 +423,7 @@ static void
 test_sched_capacity_and_layers(void **unused)
 {
 	struct hq_state *st = hq_state_create();
-	struct hq_plan p = { NULL, 0, 0 };
+	struct hq_plan p = { 0 };
 	struct hq_sched_opts o1 = { .layers = 1 }, o2 = { .layers = 2 };
 
 	(void)unused;
@@ -472,7 +472,7 @@ static void
 test_sched_priorities(void **unused)
 {
 	struct hq_state *st = hq_state_create();
-	struct hq_plan p = { NULL, 0, 0 };
+	struct hq_plan p = { 0 };
 	struct hq_sched_opts o = { .layers = 1 };
 	uint32_t layers;
 
@@ -530,7 +530,7 @@ static void
 test_sched_fifo_within_priority(void **unused)
 {
 	struct hq_state *st = hq_state_create();
-	struct hq_plan p = { NULL, 0, 0 };
+	struct hq_plan p = { 0 };
 	struct hq_sched_opts o = { .layers = 1 };
 	uint32_t i;
 
@@ -585,7 +585,7 @@ static void
 test_sched_fifo_across_requests(void **unused)
 {
 	struct hq_state *st = hq_state_create();
-	struct hq_plan p = { NULL, 0, 0 };
+	struct hq_plan p = { 0 };
 	struct hq_sched_opts o = { .layers = 1 };
 	struct rspec b;
 	uint32_t first;
@@ -619,7 +619,7 @@ static void
 test_sched_resource_fit(void **unused)
 {
 	struct hq_state *st = hq_state_create();
-	struct hq_plan p = { NULL, 0, 0 };
+	struct hq_plan p = { 0 };
 	struct hq_sched_opts o = { .layers = 2 };
 	struct rspec g;
 
@@ -657,7 +657,7 @@ static void
 test_sched_policy_all(void **unused)
 {
 	struct hq_state *st = hq_state_create();
-	struct hq_plan p = { NULL, 0, 0 };
+	struct hq_plan p = { 0 };
 	struct hq_sched_opts o = { .layers = 1 };
 	struct rspec ga;
 
@@ -707,7 +707,7 @@ static void
 test_sched_variants(void **unused)
 {
 	struct hq_state *st = hq_state_create();
-	struct hq_plan p = { NULL, 0, 0 };
+	struct hq_plan p = { 0 };
 	struct hq_sched_opts o = { .layers = 1 };
 	struct rspec gv;
 
@@ -748,7 +748,7 @@ static void
 test_sched_variant_accounting(void **unused)
 {
 	struct hq_state *st = hq_state_create();
-	struct hq_plan p = { NULL, 0, 0 };
+	struct hq_plan p = { 0 };
 	struct hq_sched_opts o = { .layers = 1 };
 	struct rspec v;
 	char bugs[512] = "";
@@ -798,7 +798,7 @@ static void
 test_sched_time_request(void **unused)
 {
 	struct hq_state *st = hq_state_create();
-	struct hq_plan p = { NULL, 0, 0 };
+	struct hq_plan p = { 0 };
 	struct hq_sched_opts o = { .layers = 1 };
 	struct rspec t30, t120;
 	const uint64_t min = 60000;
@@ -843,7 +843,7 @@ static void
 test_sched_draining(void **unused)
 {
 	struct hq_state *st = hq_state_create();
-	struct hq_plan p = { NULL, 0, 0 };
+	struct hq_plan p = { 0 };
 	struct hq_sched_opts o = { .layers = 2 };
 
 	(void)unused;
@@ -946,7 +946,7 @@ static void
 prop_run(uint64_t seed, bool variants, struct prop_result *res)
 {
 	struct hq_state *st = hq_state_create();
-	struct hq_plan p = { NULL, 0, 0 };
+	struct hq_plan p = { 0 };
 	struct hq_sched_opts o = { .layers = 2 };
 	uint64_t seed0 = seed;
 	uint32_t nw = 1 + rndn(&seed, 8), njobs = 5 + rndn(&seed, 20);
@@ -1132,7 +1132,7 @@ static void
 test_sched_big_round(void **unused)
 {
 	struct hq_state *st = hq_state_create();
-	struct hq_plan p = { NULL, 0, 0 };
+	struct hq_plan p = { 0 };
 	struct hq_sched_opts o = { .layers = 2 };
 	struct timespec t0, t1;
 	uint64_t seed = 42;

@@ -1334,7 +1334,7 @@ test_state_worker_lost_reasons(void **unused)
 		b = st->buckets[0];
 		assert_int_equal(b->nready, 3);
 		{
-			struct hq_plan plan = { NULL, 0, 0 };
+			struct hq_plan plan = { 0 };
 			struct hq_sched_opts o = { .layers = 1 };
 
 			apply_ok(st, ev_worker(2, 2, 0));
@@ -1612,7 +1612,7 @@ test_state_deps_wait(void **unused)
 	assert_true(job->tasks[2].flags & HQ_TF_READY);
 	assert_false(job->tasks[3].flags & HQ_TF_READY);
 	{
-		struct hq_plan plan = { NULL, 0, 0 };
+		struct hq_plan plan = { 0 };
 
 		hq_sched_plan(st, tnow, NULL, &plan);
 		assert_int_equal(plan.n, 1);
@@ -1989,7 +1989,7 @@ sim_pick_inflight(struct sim *s, struct flight *f)
 static void
 sim_plan(struct sim *s)
 {
-	struct hq_plan plan = { NULL, 0, 0 };
+	struct hq_plan plan = { 0 };
 	struct hq_sched_opts o = { .layers = 1 + rndn(&s->seed, 2) };
 	uint32_t i = 0;
 
