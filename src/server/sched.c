@@ -44,8 +44,19 @@ hq_sched_variant_possible(const struct hq_state *st,
 
 	if (!time_ok(w, v, now_ms))
 		return false;
-	if (v->n_nodes > 0)
-		return v->n_nodes <= hq_sched_group_size(st, w->group_id);
+	if (v->n_nodes > 0) {
+		/* Enough workers of w's group that meet the time request. */
+		uint32_t i, n = 0;
+
+		for (i = 1; i < st->workers_cap; i++) {
+			const struct hq_sworker *o = st->workers[i];
+
+			if (o != NULL && o->online &&
+			    o->group_id == w->group_id && time_ok(o, v, now_ms))
+				n++;
+		}
+		return v->n_nodes <= n;
+	}
 	for (j = 0; j < v->n; j++) {
 		uint64_t total = hq_sworker_total(w, rq->rid[vi][j]);
 
@@ -149,28 +160,47 @@ struct round {
 	uint64_t *used;		   /* nw x nres: committed amounts */
 	uint32_t *nplanned;	   /* per worker: assignments in this round */
 	uint8_t *flag;		   /* per worker: W_* */
+	int32_t *hold_prio; /* per held worker: the holding task's order */
+	uint32_t *hold_job;
 	struct cursor *cur;	   /* per bucket */
 	uint32_t *hint;		   /* per bucket: first worker worth trying */
 	bool *blocked;		   /* per bucket, in this layer */
 	uint32_t *gidle, *gusable; /* per group scratch */
 };
 
+/* A task with a time request is not queued on a worker with a lifetime
+ * (layers > 1): by the time it would start, the worker may have too
+ * little time left. It waits on the server until it can start at once. */
+static bool
+prefill_ok(const struct hq_sworker *w, const struct hq_res_variant *v,
+    uint32_t layer)
+{
+	return layer == 1 || v->min_time_ms == 0 || w->end_ms == 0;
+}
+
 /* Find a worker, from *hint on, where some variant of the queue's request
  * fits this layer; the variant goes to *vp. Workers before the hint are
- * known to be full for this queue in this round (they only fill up). */
+ * known to be full for this queue in this round (they only fill up, and
+ * holds only grow). A held worker takes only tasks that come before the
+ * holding multi-node task in the order (they matter in later layers). */
 static int
-find_worker(struct round *r, const struct hq_bucket *bk, uint32_t layer,
-    uint32_t *hint, uint32_t *vp)
+find_worker(struct round *r, const struct hq_bucket *bk, uint32_t job,
+    uint32_t layer, uint32_t *hint, uint32_t *vp)
 {
 	const struct hq_state *st = r->st;
 	const struct hq_rq *rq = &st->rqs[bk->rq];
 	uint32_t i, v;
 
 	for (i = *hint; i < r->nw; i++) {
-		if (r->flag[i] != 0)
+		if ((r->flag[i] & (W_TAKEN | W_EXCLUDED)) ||
+		    ((r->flag[i] & W_HELD) &&
+			(bk->priority < r->hold_prio[i] ||
+			    (bk->priority == r->hold_prio[i] &&
+				job > r->hold_job[i]))))
 			continue;
 		for (v = 0; v < rq->req.n; v++)
-			if (hq_sched_variant_possible(st, r->ws[i], bk->rq, v,
+			if (prefill_ok(r->ws[i], &rq->req.v[v], layer) &&
+			    hq_sched_variant_possible(st, r->ws[i], bk->rq, v,
 				r->now) &&
 			    variant_fits(st, r->ws[i],
 				r->used + (size_t)i * r->nres, bk->rq, v,
@@ -278,6 +308,8 @@ place_multinode(struct round *r, const struct hq_bucket *bk, uint32_t job,
 		}
 		HQ_ASSERT(pick != UINT32_MAX);
 		r->flag[pick] |= W_HELD;
+		r->hold_prio[pick] = bk->priority;
+		r->hold_job[pick] = job;
 		HQ_VEC_RESERVE(out->held, out->held_cap, out->nheld + 1);
 		out->held[out->nheld++] = r->ws[pick]->id;
 	}
@@ -354,8 +386,8 @@ plan_round(struct round *r, struct hq_plan *out)
 						r->blocked[best] = true;
 					continue;
 				}
-				wi = find_worker(r, st->buckets[best], layer,
-				    &r->hint[best], &v);
+				wi = find_worker(r, st->buckets[best], bjob,
+				    layer, &r->hint[best], &v);
 				if (wi < 0) {
 					r->blocked[best] = true;
 					continue;
@@ -404,7 +436,7 @@ hq_sched_plan(const struct hq_state *st, uint64_t now_ms,
     const struct hq_sched_opts *o, struct hq_plan *out)
 {
 	struct round r;
-	uint32_t i, nb = st->nbuckets;
+	uint32_t i, k, nb = st->nbuckets;
 	int32_t cpus;
 
 	out->n = out->nnodes = out->nheld = 0;
@@ -416,12 +448,17 @@ hq_sched_plan(const struct hq_state *st, uint64_t now_ms,
 	r.layers = o && o->layers ? o->layers : 2;
 	r.nres = st->nresnames;
 	r.ws = hq_xcalloc(st->workers_cap ? st->workers_cap : 1, sizeof *r.ws);
-	for (i = 1; i < st->workers_cap; i++) {
-		const struct hq_sworker *w = st->workers[i];
+	/* Workers with a minimal utilization last: they take what the
+	 * others leave, which is what they need to reach it. */
+	for (k = 0; k < 2; k++)
+		for (i = 1; i < st->workers_cap; i++) {
+			const struct hq_sworker *w = st->workers[i];
 
-		if (w != NULL && w->online && !w->draining && w->mn_job == 0)
-			r.ws[r.nw++] = w;
-	}
+			if (w != NULL && w->online && !w->draining &&
+			    w->mn_job == 0 &&
+			    (w->cfg.min_utilization > 0) == (k == 1))
+				r.ws[r.nw++] = w;
+		}
 	if (r.nw == 0) {
 		free(r.ws);
 		return;
@@ -430,6 +467,8 @@ hq_sched_plan(const struct hq_state *st, uint64_t now_ms,
 	    hq_xcalloc((size_t)r.nw * (r.nres ? r.nres : 1), sizeof *r.used);
 	r.nplanned = hq_xcalloc(r.nw, sizeof *r.nplanned);
 	r.flag = hq_xcalloc(r.nw, sizeof *r.flag);
+	r.hold_prio = hq_xcalloc(r.nw, sizeof *r.hold_prio);
+	r.hold_job = hq_xcalloc(r.nw, sizeof *r.hold_job);
 	r.cur = hq_xcalloc(nb, sizeof *r.cur);
 	r.hint = hq_xcalloc(nb, sizeof *r.hint);
 	r.blocked = hq_xcalloc(nb, sizeof *r.blocked);
@@ -446,6 +485,8 @@ hq_sched_plan(const struct hq_state *st, uint64_t now_ms,
 	free(r.blocked);
 	free(r.hint);
 	free(r.cur);
+	free(r.hold_job);
+	free(r.hold_prio);
 	free(r.flag);
 	free(r.nplanned);
 	free(r.used);

@@ -60,15 +60,16 @@ void hq_plan_fini(struct hq_plan *p);
  *
  * A worker with a minimal utilization (spec 1.4) gets new single-node
  * tasks only if afterwards at least min_utilization x its CPUs are
- * committed; otherwise the round is planned again without it.
+ * committed; otherwise the round is planned again without it. Such
+ * workers are tried after the others.
  */
 void hq_sched_plan(const struct hq_state *st, uint64_t now_ms,
     const struct hq_sched_opts *o, struct hq_plan *out);
 
 /*
  * Can variant v of rq ever run on w (totals, time, node count)? For a
- * multi-node variant: the time request, and n_nodes at most the number of
- * online workers in w's group.
+ * multi-node variant: at least n_nodes online workers of w's group (w
+ * included) meet the time request.
  */
 bool hq_sched_variant_possible(const struct hq_state *st,
     const struct hq_sworker *w, uint32_t rq, uint32_t v, uint64_t now_ms);

@@ -1221,6 +1221,15 @@ apply_run(struct hq_state *st, const struct hq_event *ev,
 			    (t->flags & HQ_TF_ASSIGNED);
 			break;
 		}
+		if (!ok && ev->u.run.kind == HQ_RUN_ASSIGNED &&
+		    w->mn_job != 0) {
+			rc = hq_errf(eb, HQ_ESTATE,
+			    "task %u@%u: worker %u is reserved for a "
+			    "multi-node task",
+			    job->id, t->id, w->id);
+			run_unmark(job, ev, i + 1);
+			return rc;
+		}
 		if (!ok) {
 			rc = hq_errf(eb, HQ_ESTATE,
 			    "task %u@%u cannot become %s in state %s",
