@@ -1471,6 +1471,7 @@ hq_wire_encode_vmsg(const struct hq_vmsg *m, struct hq_buf *out)
 			for (i = 0; i < m->nhosts; i++)
 				as->node_hosts[i] = bin_str(m->hosts[i]);
 		}
+		as->secondary = m->secondary;
 		msg.msg_case = HQ__SERVER_TO_WORKER__MSG_ASSIGN;
 		msg.assign = as;
 		break;
@@ -1565,6 +1566,12 @@ hq_wire_decode_vmsg(const uint8_t *p, size_t len, struct hq_vmsg *m,
 			break;
 		}
 		m->descs = dup_u32(as->desc, as->n_desc);
+		m->secondary = as->secondary;
+		if (m->secondary && m->refs.n != 1) {
+			rc = hq_errf(eb, HQ_EPROTO,
+			    "secondary-node assign of %u tasks", m->refs.n);
+			break;
+		}
 		if (as->n_variant != 0) {
 			if (as->n_variant != m->refs.n) {
 				rc = hq_errf(eb, HQ_EPROTO,

@@ -243,6 +243,7 @@ struct hq_vmsg {
 	/* assign of one multi-node task: hostnames of its nodes, root first */
 	uint32_t nhosts;
 	char **hosts;
+	bool secondary; /* assign: only reserve this worker for the task */
 	/* ack */
 	uint64_t upto;
 	char *message; /* error */

@@ -566,9 +566,16 @@ mn_release(struct hq_state *st, struct hq_sworker *w, const struct hq_job *job,
 		return;
 	for (i = 0; i < w->mn_nnodes; i++) {
 		struct hq_sworker *n = hq_state_worker(st, w->mn_nodes[i]);
+		const struct hq_task *t = &job->tasks[idx];
 
-		if (n != NULL && n->mn_job == job->id && n->mn_idx == idx)
-			n->mn_job = n->mn_idx = 0;
+		if (n == NULL || n->mn_job != job->id || n->mn_idx != idx)
+			continue;
+		n->mn_job = n->mn_idx = 0;
+		/* A secondary node holds the task only as a reservation:
+		 * it ends there whatever happened on the root. */
+		if (n != w && n->online && st->hooks.task_revoked)
+			st->hooks.task_revoked(st->hooks.arg, n->id, job->id,
+			    t->id, t->instance);
 	}
 	free(w->mn_nodes);
 	w->mn_nodes = NULL;

@@ -434,8 +434,20 @@ send_multinode(struct server *s, struct wconn *wc, const struct hq_assign *a)
 		    w != NULL && w->cfg.hostname ? w->cfg.hostname : (char *)"";
 	}
 	server_send_vmsg(s, wc->conn, &m);
-	hq_taskrefs_fini(&m.refs);
 	free(m.hosts);
+	/* The other nodes only keep the task as a reservation (so that,
+	 * e.g., their idle timeout does not stop them meanwhile). */
+	m.nhosts = 0;
+	m.hosts = NULL;
+	m.entries = NULL;
+	m.secondary = true;
+	for (i = 1; i < a->nnodes; i++) {
+		struct wconn *sc = workers_find(s, s->plan.nodes[a->nodes + i]);
+
+		if (sc != NULL && !sc->stopping)
+			server_send_vmsg(s, sc->conn, &m);
+	}
+	hq_taskrefs_fini(&m.refs);
 }
 
 /*

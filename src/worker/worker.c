@@ -163,7 +163,7 @@ worker_stop(struct worker *w, enum hq_worker_lost_reason reason, int code)
 void
 worker_check_idle(struct worker *w)
 {
-	if (w->nrunning == 0 && w->nqueued == 0) {
+	if (w->nrunning == 0 && w->nqueued == 0 && w->reserved.n == 0) {
 		if (w->lost_server && !w->stopping) {
 			hq_info("All running tasks finished after the server "
 				"was lost; stopping");
@@ -277,6 +277,16 @@ on_assign(struct worker *w, struct hq_vmsg *m)
 {
 	uint32_t i, idx;
 
+	if (m->secondary) {
+		/* A secondary node of a multi-node task: nothing runs here;
+		 * the worker is busy until the task is cancelled for it. */
+		for (i = 0; i < m->refs.n; i++)
+			hq_taskrefs_push(&w->reserved, m->refs.job[i],
+			    m->refs.task[i], m->refs.instance[i]);
+		worker_check_idle(w);
+		return;
+	}
+
 	for (i = 0; i < m->refs.n; i++) {
 		uint64_t key = (uint64_t)m->refs.job[i] << 32 | m->descs[i];
 		struct wtask *t;
@@ -328,6 +338,20 @@ on_cancel(struct worker *w, struct hq_vmsg *m)
 	uint32_t i;
 
 	for (i = 0; i < m->refs.n; i++) {
+		uint32_t k;
+
+		for (k = 0; k < w->reserved.n; k++) {
+			if (w->reserved.job[k] != m->refs.job[i] ||
+			    w->reserved.task[k] != m->refs.task[i] ||
+			    w->reserved.instance[k] != m->refs.instance[i])
+				continue;
+			w->reserved.n--;
+			w->reserved.job[k] = w->reserved.job[w->reserved.n];
+			w->reserved.task[k] = w->reserved.task[w->reserved.n];
+			w->reserved.instance[k] =
+			    w->reserved.instance[w->reserved.n];
+			break;
+		}
 		for (t = w->queue_head; t != NULL; t = next) {
 			next = t->next;
 			if (!ref_match(t, &m->refs, i))
@@ -429,6 +453,9 @@ worker_on_close(struct hq_conn *c, const char *why, void *arg)
 			}
 			w->queue_head = w->queue_tail = NULL;
 			w->nqueued = 0;
+			/* Reservations for the server's multi-node tasks
+			 * end with the server. */
+			hq_taskrefs_clear(&w->reserved);
 		}
 		worker_check_idle(w);
 		return;
@@ -476,7 +503,7 @@ worker_tick_cb(struct ev_loop *loop, ev_timer *tw, int revents)
 		return;
 	worker_check_idle(w);
 	if (w->opts.idle_timeout_ms > 0 && w->nrunning == 0 &&
-	    w->nqueued == 0 &&
+	    w->nqueued == 0 && w->reserved.n == 0 &&
 	    now - w->idle_since_us >= w->opts.idle_timeout_ms * 1000) {
 		hq_info("Idle timeout reached; stopping");
 		worker_stop(w, HQ_LOST_IDLE_TIMEOUT, 0);
@@ -821,6 +848,7 @@ out:
 	hq_u32map_fini(&w->spec_index);
 	hq_taskrefs_fini(&w->started);
 	hq_taskrefs_fini(&w->finished);
+	hq_taskrefs_fini(&w->reserved);
 	free(w->started_variant);
 	hq_buf_fini(&w->frame);
 	free(w->server_uid);

@@ -109,6 +109,8 @@ struct worker {
 	struct wtask *queue_head, *queue_tail;
 	struct wtask *running;
 	uint32_t nqueued, nrunning;
+	/* secondary node of multi-node tasks: reservations until cancel */
+	struct hq_taskrefs reserved;
 	/* reports for the next flush */
 	struct hq_taskrefs started, finished;
 	uint32_t *started_variant;

@@ -145,3 +145,22 @@ def test_secondary_node_lost_requeues(hq):
     hq.command(["job", "cancel", str(job)])
     wait_until(lambda: runtime(hq, t2["workers"][1]).get(
         "SingleNodeTasks") is not None, what="nodes released on cancel")
+
+
+def test_secondary_node_is_busy_during_the_task(hq):
+    """A secondary node runs nothing, yet its idle timeout must not stop
+    it while the multi-node task runs; afterwards it applies again."""
+    hq.start_server()
+    hq.start_worker("--group", "g", "--idle-timeout", "1s")
+    hq.start_worker("--group", "g", "--idle-timeout", "1s")
+    job = hq.submit(["--nodes", "2", "--", "sleep", "2.5"])
+    hq.wait_job(job)
+    t = hq.json(["task", "info", str(job), "0"])[0]
+    assert t["state"] == "finished", t
+    assert len(t["workers"]) == 2
+    # both idle now: they time out
+    wait_until(lambda: hq.online_worker_ids() == set(),
+               what="idle timeout after the task")
+    states = {w["id"]: w["ended"] is not None for w in
+              hq.json(["worker", "list", "--all"])}
+    assert states == {1: True, 2: True}

@@ -1483,7 +1483,11 @@ test_state_multinode(void **unused)
 	assert_int_equal(apply_rc(st, ev_assign_nodes(1, 1, 2, 2, 3), NULL, 0),
 	    HQ_EINVAL);
 	apply_ok(st, ev_run(HQ_RUN_STARTED, 1, 1, 1, 0));
+	h.nrevoked = 0;
 	apply_ok(st, ev_run(HQ_RUN_FINISHED, 1, 1, 1, 0));
+	/* the secondary node is told that the task ended; not the root */
+	assert_int_equal(h.nrevoked, 1);
+	assert_true(was_revoked(&h, 2, 1, 0, 0));
 	assert_int_equal(w1->mn_job, 0);
 	assert_int_equal(w2->mn_job, 0);
 	assert_null(w1->mn_nodes);

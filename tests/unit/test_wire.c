@@ -885,6 +885,7 @@ rt_vmsg(const struct hq_vmsg *m)
 		for (i = 0; i < m->refs.n; i++)
 			eq_str(d.entries[i], m->entries[i], "entry");
 		assert_int_equal(d.nhosts, m->nhosts);
+		assert_int_equal(d.secondary, m->secondary);
 		for (i = 0; i < m->nhosts; i++)
 			eq_str(d.hosts[i], m->hosts[i], "host");
 		break;
@@ -950,6 +951,8 @@ test_wire_vmsg_roundtrip(void **unused)
 	m.hosts[0] = hq_xstrdup("root.cluster");
 	m.hosts[1] = hq_xstrdup("10.0.0.7");
 	m.hosts[2] = hq_xstrdup("n3");
+	rt_vmsg(&m);
+	m.secondary = true;
 	rt_vmsg(&m);
 	hq_vmsg_fini(&m);
 	m.kind = HQ_VMSG_CANCEL;
