@@ -4,7 +4,10 @@
  * state of every pool and the group policies compact, compact!, tight,
  * tight! and scatter, fractions and "all". Pure and deterministic: used by
  * the worker when it starts a task and by the server for feasibility.
- * Coupling weights are not used yet (groups are chosen by free counts).
+ * Coupling weights (--coupling) steer compact and tight when one group is
+ * enough: entries are allocated in request order, and a later entry
+ * prefers the group most strongly coupled to the groups the earlier ones
+ * took. Strict policies do not wait for the best coupling.
  */
 #ifndef HQ_RESALLOC_H
 #define HQ_RESALLOC_H
@@ -58,8 +61,9 @@ void hq_ralloc_result_fini(struct hq_ralloc_result *r);
  * On error the state and *out are unchanged.
  * Policies on a pool with several groups, for k whole indices (3x4 free:
  * 6 compact -> [3,3], 6 tight -> [4,2], 6 scatter -> [2,2,2]):
- *   compact   fewest groups; one group: the smallest that fits; several:
- *             the groups with most free indices, taken from evenly;
+ *   compact   fewest groups; one group: the most coupled, then the
+ *             smallest that fits; several: the groups with most free
+ *             indices, taken from evenly;
  *   tight     fewest groups; the fullest groups are emptied and the
  *             smallest group that fits takes the rest;
  *   scatter   evenly over every group with a free index.

@@ -289,8 +289,13 @@ def test_coupling(hq):
          "group2_idx": 1, "weight": 100}]}
     text = hq.command(["worker", "info", "1"]).stdout
     assert "[coupled]" in text
+    # with CPU 0 busy, two CPUs come from group 1, and so does the GPU
+    busy = hq.submit(["--", "sleep", "2"])
+    wait_until(lambda: hq.task_states(busy) == {0: "running"},
+               what="busy task running")
     env = run_env(hq, ["--cpus", "2 compact", "--resource", "gpus=1"])
-    assert len(labels(env["HQ_CPUS"])) == 2
+    assert env["HQ_CPUS"] == "2,3"
+    assert env["HQ_RESOURCE_VALUES_gpus"] == "b"
 
 
 # ---- requests ----------------------------------------------------------------

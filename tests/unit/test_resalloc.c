@@ -1038,6 +1038,65 @@ test_resalloc_topology_4gpu(void **state)
 	hq_buf_fini(&b);
 }
 
+/* --coupling: a later entry of a request prefers the group coupled to
+ * the groups the earlier entries took. */
+static void
+test_resalloc_coupling(void **state)
+{
+	static const char *const defs[] = { "cpus=2x2", "gpus=[[a],[b]]" };
+	struct hq_worker_res res;
+	struct hq_errbuf eb = { "" };
+	struct hq_ralloc *a;
+	struct hq_ralloc_result busy, r;
+	struct hq_buf b;
+
+	(void)state;
+	hq_buf_init(&b);
+	make_res(defs, 2, &res);
+	if (hq_parse_coupling("cpus[0]:gpus[0],cpus[1]:gpus[1]", &res, &eb))
+		fail_msg("%s", eb.msg);
+	a = hq_ralloc_create(&res);
+	/* cpus group 0 half busy: 2 cpus come from group 1, and the GPU
+	 * coupled to it is b (without coupling: the lowest, a) */
+	try_ok(a, "cpus=1", &busy);
+	assert_string_equal(labels(a, &busy.parts[0], &b), "0");
+	try_ok(a, "cpus=2;gpus=1", &r);
+	assert_string_equal(labels(a, &r.parts[0], &b), "2,3");
+	assert_string_equal(labels(a, &r.parts[1], &b), "b");
+	hq_ralloc_release(a, &r);
+	hq_ralloc_result_fini(&r);
+	/* the GPU first: a; then the CPU from the group coupled to a */
+	try_ok(a, "gpus=1;cpus=1", &r);
+	assert_string_equal(labels(a, &r.parts[0], &b), "a");
+	assert_string_equal(labels(a, &r.parts[1], &b), "1");
+	hq_ralloc_release(a, &r);
+	hq_ralloc_result_fini(&r);
+	/* scatter ignores coupling */
+	try_ok(a, "cpus=2 scatter;gpus=2", &r);
+	assert_string_equal(labels(a, &r.parts[1], &b), "a,b");
+	hq_ralloc_release(a, &r);
+	hq_ralloc_result_fini(&r);
+	hq_ralloc_release(a, &busy);
+	hq_ralloc_result_fini(&busy);
+	hq_ralloc_destroy(a);
+	hq_worker_res_fini(&res);
+
+	/* weights decide: group 0 is tied more strongly to b */
+	make_res(defs, 2, &res);
+	if (hq_parse_coupling("cpus[0]:gpus[0]=10,cpus[0]:gpus[1]=300", &res,
+		&eb))
+		fail_msg("%s", eb.msg);
+	a = hq_ralloc_create(&res);
+	try_ok(a, "cpus=2 tight;gpus=1", &r);
+	assert_string_equal(labels(a, &r.parts[0], &b), "0,1");
+	assert_string_equal(labels(a, &r.parts[1], &b), "b");
+	hq_ralloc_release(a, &r);
+	hq_ralloc_result_fini(&r);
+	hq_ralloc_destroy(a);
+	hq_worker_res_fini(&res);
+	hq_buf_fini(&b);
+}
+
 int
 main(void)
 {
@@ -1057,6 +1116,7 @@ main(void)
 		cmocka_unit_test(test_resalloc_pass_amount_reservation),
 		cmocka_unit_test(test_resalloc_pass_fraction_layout),
 		cmocka_unit_test(test_resalloc_topology_4gpu),
+		cmocka_unit_test(test_resalloc_coupling),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
