@@ -114,10 +114,14 @@ main(int argc, char **argv)
 		if (a[0] == '-') {
 			if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
 				printf("hyperqueue %s\n", HQ_VERSION);
+				free(rest);
+				free(c.server_dir);
 				return 0;
 			}
 			if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 				usage(nwords ? words[0] : NULL);
+				free(rest);
+				free(c.server_dir);
 				return 0;
 			}
 			rest[nrest++] = argv[i];
@@ -148,6 +152,7 @@ main(int argc, char **argv)
 				    a);
 			}
 			free(rest);
+			free(c.server_dir);
 			return 1;
 		}
 		words[nwords++] = argv[i];
@@ -155,6 +160,7 @@ main(int argc, char **argv)
 	if (best == NULL) {
 		usage(nwords ? words[0] : NULL);
 		free(rest);
+		free(c.server_dir);
 		return nwords || argc > 1 ? 1 : 0;
 	}
 	snprintf(path, sizeof path, "%s", best->path);
