@@ -203,11 +203,10 @@ hq_job_task_nodes(const struct hq_job *job, uint32_t idx, uint32_t *n)
 {
 	uint32_t i;
 
-	for (i = 0; i < job->nmn; i++)
-		if (job->mn[i].idx == idx) {
-			*n = job->mn[i].n;
-			return job->mn[i].nodes;
-		}
+	if (job->nmn > 0 && hq_u32map_get(&job->mn_index, idx, &i)) {
+		*n = job->mn[i].n;
+		return job->mn[i].nodes;
+	}
 	*n = 0;
 	return NULL;
 }
@@ -543,12 +542,12 @@ mn_reserve(struct hq_state *st, struct hq_job *job, uint32_t idx,
 	root->mn_nodes = hq_xmemdup(nodes, n * sizeof *nodes);
 	root->mn_nnodes = n;
 	/* Remember them for display after the task ends. */
-	for (i = 0; i < job->nmn && job->mn[i].idx != idx; i++)
-		;
-	if (i == job->nmn) {
+	if (!hq_u32map_get(&job->mn_index, idx, &i)) {
+		i = job->nmn;
 		job->mn =
 		    hq_xreallocarray(job->mn, job->nmn + 1, sizeof *job->mn);
 		job->mn[job->nmn++] = (struct hq_mnrec){ idx, 0, NULL };
+		hq_u32map_put(&job->mn_index, idx, i);
 	}
 	free(job->mn[i].nodes);
 	job->mn[i].nodes = hq_xmemdup(nodes, n * sizeof *nodes);
@@ -744,6 +743,7 @@ job_new(struct hq_state *st, uint32_t id, const char *name,
 	job->submitted_ms = now;
 	job->dense = true;
 	hq_u32map_init(&job->idmap);
+	hq_u32map_init(&job->mn_index);
 	if (id >= st->jobs_cap) {
 		uint32_t ncap = st->jobs_cap ? st->jobs_cap : 64;
 
@@ -782,6 +782,7 @@ job_free(struct hq_job *job)
 	for (i = 0; i < job->nmn; i++)
 		free(job->mn[i].nodes);
 	free(job->mn);
+	hq_u32map_fini(&job->mn_index);
 	if (job->deps != NULL) {
 		free(job->deps->waiting);
 		free(job->deps->cons_off);

@@ -100,6 +100,7 @@ struct hq_job {
 	uint32_t max_id; /* largest task id, for open-job auto ids */
 	struct hq_mnrec *mn; /* multi-node tasks that were assigned */
 	uint32_t nmn;
+	struct hq_u32map mn_index; /* task index -> index into mn */
 };
 
 /* A ready queue entry: task indices [lo, hi) of one job. */
