@@ -261,6 +261,16 @@ used_of(const struct hq_state *st, uint32_t w, const char *res)
 	return rid < 0 ? 0 : hq_sworker_used(hq_state_worker(st, w), rid);
 }
 
+static uint32_t
+plan_mn_count(const struct hq_plan *p)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < p->n; i++)
+		n += p->a[i].nnodes > 0;
+	return n;
+}
+
 /* ---- checks ------------------------------------------------------------ */
 
 static uint64_t
@@ -1675,6 +1685,51 @@ test_sched_big_round(void **unused)
 		      "in %.2f ms\n",
 	    p.n, elapsed_ms(&t0, &t1));
 	assert_int_equal(p.n, 0);
+	hq_state_destroy(st);
+
+	/* The same with the features that add work per round: workers in
+	 * 10 groups (a tenth with a minimal utilization), one request kind
+	 * multi-node, 1,000,000 waiting tasks. */
+	st = hq_state_create();
+	for (i = 1; i <= 100; i++) {
+		char g[16];
+
+		snprintf(g, sizeof g, "g%u", i % 10);
+		worker_group = g;
+		worker_min_util = i % 10 == 0 ? 5000 : 0;
+		worker(st, i, 64, i % 4 == 0 ? 4 : 0, 0);
+	}
+	worker_group = NULL;
+	worker_min_util = 0;
+	for (i = 0; i < 10; i++) {
+		struct rspec r;
+
+		memset(&r, 0, sizeof r);
+		r.nv = 1;
+		r.v[0].cpus = (uint64_t)(1 + i) * ONE;
+		if (i == 3 || i == 7)
+			r.v[0].gpus = ONE;
+		if (i == 9) {
+			r.v[0].cpus = 0;
+			r.v[0].n_nodes = 4;
+		}
+		submit(st, i + 1, 0, 100000, &r, (int32_t)rndn(&seed, 3));
+	}
+	best = 1e30;
+	for (i = 0; i < 3; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		hq_sched_plan(st, tnow, &o, &p);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms = elapsed_ms(&t0, &t1);
+		if (ms < best)
+			best = ms;
+	}
+	assert_int_equal(check_plan(st, &p, 2, tnow), 0);
+	assert_int_equal(check_multinode(st, &p), 0);
+	print_message("  with groups, min utilization and a multi-node kind: "
+		      "%u assignments (%u multi-node, %u workers held) in "
+		      "%.2f ms\n",
+	    p.n, plan_mn_count(&p), p.nheld, best);
 	hq_plan_fini(&p);
 	hq_state_destroy(st);
 }
