@@ -29,6 +29,7 @@ hq_event_fini(struct hq_event *ev)
 	case HQ_EV_TASK_RUN:
 		free(ev->u.run.tasks);
 		free(ev->u.run.variants);
+		free(ev->u.run.nodes);
 		break;
 	case HQ_EV_TASK_FAILED:
 		free(ev->u.failed.error);

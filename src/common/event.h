@@ -70,6 +70,10 @@ struct hq_event {
 			/* ASSIGNED: variant per task (cap entries); NULL
 			 * means every task uses variant 0. */
 			uint32_t *variants;
+			/* ASSIGNED of one multi-node task (n == 1): the
+			 * workers it reserves, root (== worker) first. */
+			uint32_t nnodes;
+			uint32_t *nodes;
 		} run;
 		struct {
 			uint32_t job;

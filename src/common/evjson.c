@@ -180,9 +180,10 @@ evjson_run(const struct hq_event *ev, const struct hq_state *st, uint32_t line)
 {
 	uint32_t job_id = ev->u.run.job, task_id = ev->u.run.tasks[line];
 	const struct hq_task *t = NULL;
-	const struct hq_job *job;
+	const struct hq_job *job = NULL;
+	uint32_t nn = 0;
 	json_t *o;
-	int64_t idx;
+	int64_t idx = -1;
 
 	o = json_pack("{s:s, s:I, s:I}", "type", hq_event_kind_name(ev), "job",
 	    (json_int_t)job_id, "task", (json_int_t)task_id);
@@ -194,7 +195,24 @@ evjson_run(const struct hq_event *ev, const struct hq_state *st, uint32_t line)
 		t = &job->tasks[idx];
 	if (t != NULL && (t->flags & HQ_TF_INSTANCED))
 		json_object_set_new(o, "instance", json_integer(t->instance));
-	json_object_set_new(o, "worker", json_integer(ev->u.run.worker));
+	if (ev->u.run.nnodes > 0 ||
+	    (ev->u.run.kind == HQ_RUN_STARTED && t != NULL &&
+		hq_job_task_nodes(job, (uint32_t)idx, &nn) != NULL)) {
+		const uint32_t *nodes = ev->u.run.nnodes > 0
+		    ? ev->u.run.nodes
+		    : hq_job_task_nodes(job, (uint32_t)idx, &nn);
+		json_t *arr = json_array();
+		uint32_t k;
+
+		if (ev->u.run.nnodes > 0)
+			nn = ev->u.run.nnodes;
+		for (k = 0; k < nn; k++)
+			json_array_append_new(arr, json_integer(nodes[k]));
+		json_object_set_new(o, "workers", arr);
+	} else {
+		json_object_set_new(o, "worker",
+		    json_integer(ev->u.run.worker));
+	}
 	if (ev->u.run.kind == HQ_RUN_ASSIGNED && ev->u.run.variants != NULL &&
 	    ev->u.run.variants[line] > 0)
 		json_object_set_new(o, "variant",

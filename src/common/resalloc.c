@@ -173,18 +173,21 @@ ralloc_order(const uint32_t *fc, uint32_t ng)
 	return o;
 }
 
-/* The smallest group with at least k free (ties: lowest group) among
- * groups not excluded. */
+/* The group with at least k free among groups not excluded: the highest
+ * coupling bonus (NULL: none), then the smallest, then the lowest. */
 static uint32_t
 ralloc_best_fit(const uint32_t *fc, const bool *excluded, uint32_t ng,
-    uint32_t k)
+    uint32_t k, const uint64_t *bonus)
 {
 	uint32_t g, best = UINT32_MAX;
 
 	for (g = 0; g < ng; g++) {
 		if ((excluded != NULL && excluded[g]) || fc[g] < k)
 			continue;
-		if (best == UINT32_MAX || fc[g] < fc[best])
+		if (best == UINT32_MAX ||
+		    (bonus != NULL && bonus[g] > bonus[best]) ||
+		    ((bonus == NULL || bonus[g] == bonus[best]) &&
+			fc[g] < fc[best]))
 			best = g;
 	}
 	HQ_ASSERT(best != UINT32_MAX);
@@ -237,7 +240,7 @@ ralloc_even(const uint32_t *fc, const bool *in, uint32_t ng, uint32_t k,
  */
 static void
 ralloc_plan_groups(enum hq_policy policy, const uint32_t *fc, uint32_t ng,
-    uint32_t k, uint32_t *take)
+    uint32_t k, const uint64_t *bonus, uint32_t *take)
 {
 	uint32_t m = ralloc_min_groups(fc, ng, k);
 	uint32_t *order = ralloc_order(fc, ng);
@@ -260,11 +263,12 @@ ralloc_plan_groups(enum hq_policy policy, const uint32_t *fc, uint32_t ng,
 			in[order[i]] = true;
 			rem -= fc[order[i]];
 		}
-		take[ralloc_best_fit(fc, in, ng, rem)] = rem;
+		take[ralloc_best_fit(fc, in, ng, rem, m == 1 ? bonus : NULL)] =
+		    rem;
 		break;
 	default: /* compact, compact! */
 		if (m == 1) {
-			take[ralloc_best_fit(fc, NULL, ng, k)] = k;
+			take[ralloc_best_fit(fc, NULL, ng, k, bonus)] = k;
 			break;
 		}
 		for (i = 0; i < m; i++)
@@ -358,8 +362,68 @@ ralloc_pick_fraction(const struct ralloc_pool *rp, uint32_t nlabels,
 	return best;
 }
 
+/* Does a part hold an index of group g of its pool? */
+static bool
+ralloc_part_in_group(const struct hq_ralloc *a, const struct hq_ralloc_part *q,
+    uint32_t g)
+{
+	const struct ralloc_pool *rp = &a->pools[q->pool];
+	uint32_t i;
+
+	if (rp->group_of == NULL)
+		return false;
+	for (i = 0; i < q->n; i++)
+		if (rp->group_of[q->index[i]] == g)
+			return true;
+	return false;
+}
+
+/*
+ * Coupling bonus of each group of pool pi: the weights (--coupling) that
+ * tie it to groups the earlier entries of this request already use. NULL
+ * when the pool is not coupled.
+ */
+static uint64_t *
+ralloc_coupling_bonus(const struct hq_ralloc *a, uint32_t pi,
+    const struct hq_ralloc_part *done, uint32_t ndone)
+{
+	const struct hq_worker_res *res = a->res;
+	uint64_t *bonus = NULL;
+	uint32_t c, k;
+
+	for (c = 0; c < res->ncoupling; c++) {
+		const struct hq_coupling_weight *cw = &res->coupling[c];
+		uint32_t mine, other, ogroup;
+
+		if (cw->resource1 == pi) {
+			mine = cw->group1;
+			other = cw->resource2;
+			ogroup = cw->group2;
+		} else if (cw->resource2 == pi) {
+			mine = cw->group2;
+			other = cw->resource1;
+			ogroup = cw->group1;
+		} else {
+			continue;
+		}
+		if (mine >= a->pools[pi].ngroups)
+			continue;
+		for (k = 0; k < ndone; k++) {
+			if (done[k].pool != other ||
+			    !ralloc_part_in_group(a, &done[k], ogroup))
+				continue;
+			if (bonus == NULL)
+				bonus = hq_xcalloc(a->pools[pi].ngroups,
+				    sizeof *bonus);
+			bonus[mine] += cw->weight;
+		}
+	}
+	return bonus;
+}
+
 static int
 ralloc_indexed(struct hq_ralloc *a, uint32_t pi, const struct hq_res_entry *e,
+    const struct hq_ralloc_part *done, uint32_t ndone,
     struct hq_ralloc_part *part)
 {
 	const struct hq_res_pool *p = &a->res->pools[pi];
@@ -367,7 +431,7 @@ ralloc_indexed(struct hq_ralloc *a, uint32_t pi, const struct hq_res_entry *e,
 	uint32_t ng = rp->ngroups, *fc = NULL, *cap = NULL, *take = NULL;
 	uint32_t whole, frac, g, i, need, used, fi;
 	bool *chosen = NULL, strict;
-	uint64_t nfree = 0;
+	uint64_t nfree = 0, *bonus = NULL;
 	int rc = 0;
 
 	if (e->policy == HQ_POLICY_ALL) {
@@ -406,7 +470,8 @@ ralloc_indexed(struct hq_ralloc *a, uint32_t pi, const struct hq_res_entry *e,
 			rc = HQ_EBUSY;
 			goto out;
 		}
-		ralloc_plan_groups(e->policy, fc, ng, whole, take);
+		bonus = ralloc_coupling_bonus(a, pi, done, ndone);
+		ralloc_plan_groups(e->policy, fc, ng, whole, bonus, take);
 	}
 	part->index = hq_xcalloc(whole + 1, sizeof *part->index);
 	part->amount = hq_xcalloc(whole + 1, sizeof *part->amount);
@@ -447,6 +512,7 @@ out:
 		free(part->amount);
 		memset(part, 0, sizeof *part);
 	}
+	free(bonus);
 	free(chosen);
 	free(take);
 	free(cap);
@@ -456,6 +522,7 @@ out:
 
 static int
 ralloc_entry(struct hq_ralloc *a, const struct hq_res_entry *e,
+    const struct hq_ralloc_part *done, uint32_t ndone,
     struct hq_ralloc_part *part)
 {
 	int pi = ralloc_find_pool(a->res, e->name);
@@ -474,7 +541,8 @@ ralloc_entry(struct hq_ralloc *a, const struct hq_res_entry *e,
 		if (rp->free_sum < part->sum_amount ||
 		    (e->policy == HQ_POLICY_ALL && rp->free_sum != p->size))
 			return HQ_EBUSY;
-	} else if ((rc = ralloc_indexed(a, (uint32_t)pi, e, part)) != 0) {
+	} else if ((rc = ralloc_indexed(a, (uint32_t)pi, e, done, ndone,
+			part)) != 0) {
 		return rc;
 	}
 	ralloc_apply(a, part);
@@ -493,7 +561,8 @@ hq_ralloc_try(struct hq_ralloc *a, const struct hq_res_variant *v,
 		return HQ_EINVAL;
 	r.parts = hq_xcalloc(v->n, sizeof *r.parts);
 	for (i = 0; i < v->n; i++) {
-		if ((rc = ralloc_entry(a, &v->e[i], &r.parts[i])) != 0)
+		if ((rc = ralloc_entry(a, &v->e[i], r.parts, i, &r.parts[i])) !=
+		    0)
 			break;
 		r.n++;
 	}
@@ -504,6 +573,86 @@ hq_ralloc_try(struct hq_ralloc *a, const struct hq_res_variant *v,
 	}
 	*out = r;
 	return 0;
+}
+
+/* ---- queue passes ---------------------------------------------------------
+ */
+
+void
+hq_ralloc_pass_begin(const struct hq_ralloc *a, struct hq_ralloc_pass *p)
+{
+	uint32_t i;
+
+	p->a = a;
+	p->free = hq_xcalloc(a->res->n ? a->res->n : 1, sizeof *p->free);
+	p->reserved =
+	    hq_xcalloc(a->res->n ? a->res->n : 1, sizeof *p->reserved);
+	for (i = 0; i < a->res->n; i++)
+		p->free[i] = hq_ralloc_pool_free(a, i);
+}
+
+void
+hq_ralloc_pass_end(struct hq_ralloc_pass *p)
+{
+	free(p->free);
+	free(p->reserved);
+	memset(p, 0, sizeof *p);
+}
+
+/* Amount entry e takes from its pool (pool total for "all"). */
+static uint64_t
+ralloc_entry_amount(const struct hq_ralloc *a, uint32_t pi,
+    const struct hq_res_entry *e)
+{
+	return e->policy == HQ_POLICY_ALL
+	    ? hq_res_pool_total(&a->res->pools[pi])
+	    : e->amount;
+}
+
+int
+hq_ralloc_pass_try(struct hq_ralloc *a, struct hq_ralloc_pass *p,
+    const struct hq_res_variant *v, struct hq_ralloc_result *out)
+{
+	bool amounts_fit = true;
+	uint32_t i;
+	int rc;
+
+	HQ_ASSERT(p->a == a);
+	if (!hq_ralloc_fits_total(a->res, v))
+		return HQ_EINVAL;
+	for (i = 0; i < v->n; i++) {
+		uint32_t pi = (uint32_t)ralloc_find_pool(a->res, v->e[i].name);
+		uint64_t fr = p->free[pi];
+		uint64_t res = p->reserved[pi];
+
+		if (res == UINT64_MAX || fr < res ||
+		    fr - res < ralloc_entry_amount(a, pi, &v->e[i]))
+			amounts_fit = false;
+	}
+	if (amounts_fit) {
+		rc = hq_ralloc_try(a, v, out);
+		if (rc == 0)
+			for (i = 0; i < out->n; i++)
+				p->free[out->parts[i].pool] -=
+				    out->parts[i].sum_amount;
+		if (rc != HQ_EBUSY)
+			return rc;
+		/* Only the layout is missing: freeze what it needs. */
+		for (i = 0; i < v->n; i++)
+			p->reserved[ralloc_find_pool(a->res, v->e[i].name)] =
+			    UINT64_MAX;
+		return HQ_EBUSY;
+	}
+	for (i = 0; i < v->n; i++) {
+		uint32_t pi = (uint32_t)ralloc_find_pool(a->res, v->e[i].name);
+		uint64_t amt = ralloc_entry_amount(a, pi, &v->e[i]);
+
+		if (p->reserved[pi] != UINT64_MAX)
+			p->reserved[pi] = amt > UINT64_MAX - 1 - p->reserved[pi]
+			    ? UINT64_MAX
+			    : p->reserved[pi] + amt;
+	}
+	return HQ_EBUSY;
 }
 
 void

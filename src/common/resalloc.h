@@ -4,7 +4,10 @@
  * state of every pool and the group policies compact, compact!, tight,
  * tight! and scatter, fractions and "all". Pure and deterministic: used by
  * the worker when it starts a task and by the server for feasibility.
- * Coupling weights are not used yet (groups are chosen by free counts).
+ * Coupling weights (--coupling) steer compact and tight when one group is
+ * enough: entries are allocated in request order, and a later entry
+ * prefers the group most strongly coupled to the groups the earlier ones
+ * took. Strict policies do not wait for the best coupling.
  */
 #ifndef HQ_RESALLOC_H
 #define HQ_RESALLOC_H
@@ -58,8 +61,9 @@ void hq_ralloc_result_fini(struct hq_ralloc_result *r);
  * On error the state and *out are unchanged.
  * Policies on a pool with several groups, for k whole indices (3x4 free:
  * 6 compact -> [3,3], 6 tight -> [4,2], 6 scatter -> [2,2,2]):
- *   compact   fewest groups; one group: the smallest that fits; several:
- *             the groups with most free indices, taken from evenly;
+ *   compact   fewest groups; one group: the most coupled, then the
+ *             smallest that fits; several: the groups with most free
+ *             indices, taken from evenly;
  *   tight     fewest groups; the fullest groups are emptied and the
  *             smallest group that fits takes the rest;
  *   scatter   evenly over every group with a free index.
@@ -70,6 +74,40 @@ void hq_ralloc_result_fini(struct hq_ralloc_result *r);
  */
 int hq_ralloc_try(struct hq_ralloc *a, const struct hq_res_variant *v,
     struct hq_ralloc_result *out);
+
+/*
+ * One pass over a worker's queue of assigned tasks, in queue order
+ * (priority, then arrival), deciding which may start now. The server
+ * accounts amounts only; the layout (groups, strictness, shared fractional
+ * indices) is the worker's business, so a task the server placed may not
+ * fit the free layout yet. A pass makes sure such a task is never starved
+ * by tasks behind it:
+ *   - a task whose amounts do not fit the free amounts (minus what earlier
+ *     waiting tasks reserved) reserves its amounts: later tasks may only
+ *     use what is left beyond the reservations;
+ *   - a task whose amounts fit but whose layout does not (compact!/tight!
+ *     waiting for whole groups, fragmented fractions) freezes every pool
+ *     it names: no later task takes anything from them in this pass.
+ * So every pool a waiting task needs only drains (except to tasks ahead of
+ * it), and the task starts at the latest when the worker is otherwise
+ * idle. Usage: begin, try for each queued task in order, end. 'a' must
+ * not change between begin and end except through hq_ralloc_pass_try.
+ */
+struct hq_ralloc_pass {
+	const struct hq_ralloc *a;
+	uint64_t *free;	    /* per pool, as hq_ralloc_pool_free */
+	uint64_t *reserved; /* per pool; UINT64_MAX: frozen */
+};
+
+void hq_ralloc_pass_begin(const struct hq_ralloc *a, struct hq_ralloc_pass *p);
+/*
+ * Returns 0 (allocated into *out, as hq_ralloc_try), HQ_EBUSY (the task
+ * waits; its reservation is recorded) or HQ_EINVAL (it can never fit this
+ * worker; nothing is reserved).
+ */
+int hq_ralloc_pass_try(struct hq_ralloc *a, struct hq_ralloc_pass *p,
+    const struct hq_res_variant *v, struct hq_ralloc_result *out);
+void hq_ralloc_pass_end(struct hq_ralloc_pass *p);
 
 /* Give back what hq_ralloc_try allocated ('r' stays owned by the caller). */
 void hq_ralloc_release(struct hq_ralloc *a, const struct hq_ralloc_result *r);

@@ -1413,6 +1413,9 @@ hq_vmsg_fini(struct hq_vmsg *m)
 	hq_taskrefs_fini(&m->refs);
 	free(m->descs);
 	free(m->variants);
+	for (i = 0; i < m->nhosts; i++)
+		free(m->hosts[i]);
+	free(m->hosts);
 	free(m->message);
 	memset(m, 0, sizeof *m);
 }
@@ -1476,6 +1479,14 @@ hq_wire_encode_vmsg(const struct hq_vmsg *m, struct hq_buf *out)
 				as->has_entry[i] = m->entries[i] != NULL;
 			}
 		}
+		if (m->nhosts > 0) {
+			as->n_node_hosts = m->nhosts;
+			as->node_hosts =
+			    AR_ARRAY(&a, ProtobufCBinaryData, m->nhosts);
+			for (i = 0; i < m->nhosts; i++)
+				as->node_hosts[i] = bin_str(m->hosts[i]);
+		}
+		as->secondary = m->secondary;
 		msg.msg_case = HQ__SERVER_TO_WORKER__MSG_ASSIGN;
 		msg.assign = as;
 		break;
@@ -1570,6 +1581,12 @@ hq_wire_decode_vmsg(const uint8_t *p, size_t len, struct hq_vmsg *m,
 			break;
 		}
 		m->descs = dup_u32(as->desc, as->n_desc);
+		m->secondary = as->secondary;
+		if (m->secondary && m->refs.n != 1) {
+			rc = hq_errf(eb, HQ_EPROTO,
+			    "secondary-node assign of %u tasks", m->refs.n);
+			break;
+		}
 		if (as->n_variant != 0) {
 			if (as->n_variant != m->refs.n) {
 				rc = hq_errf(eb, HQ_EPROTO,
@@ -1584,6 +1601,22 @@ hq_wire_decode_vmsg(const uint8_t *p, size_t len, struct hq_vmsg *m,
 				if (as->has_entry[i] &&
 				    (rc = dec_str(&as->entries[i],
 					 &m->entries[i], "entry", eb)))
+					break;
+			if (rc)
+				break;
+		}
+		if (as->n_node_hosts > 0) {
+			if (m->refs.n != 1) {
+				rc = hq_errf(eb, HQ_EPROTO,
+				    "multi-node assign of %u tasks", m->refs.n);
+				break;
+			}
+			m->hosts =
+			    hq_xcalloc(as->n_node_hosts, sizeof *m->hosts);
+			m->nhosts = (uint32_t)as->n_node_hosts;
+			for (i = 0; i < as->n_node_hosts; i++)
+				if ((rc = dec_str(&as->node_hosts[i],
+					 &m->hosts[i], "node host", eb)))
 					break;
 		}
 		break;
@@ -1717,6 +1750,8 @@ hq_wire_encode_event(const struct hq_event *ev, struct hq_buf *out)
 			m->n_variants = ev->u.run.n;
 			m->variants = ev->u.run.variants;
 		}
+		m->n_nodes = ev->u.run.nnodes;
+		m->nodes = ev->u.run.nodes;
 		msg.kind_case = HQ__EVENT__KIND_TASK_RUN;
 		msg.task_run = m;
 		break;
@@ -1844,6 +1879,18 @@ hq_wire_decode_event(const uint8_t *p, size_t len, struct hq_event *ev,
 			}
 			ev->u.run.variants = dup_u32(msg->task_run->variants,
 			    msg->task_run->n_variants);
+		}
+		if (msg->task_run->n_nodes != 0) {
+			if (msg->task_run->n_tasks != 1 ||
+			    ev->u.run.kind != HQ_RUN_ASSIGNED) {
+				rc = hq_errf(eb, HQ_ECORRUPT,
+				    "task run nodes without one assigned "
+				    "task");
+				break;
+			}
+			ev->u.run.nnodes = (uint32_t)msg->task_run->n_nodes;
+			ev->u.run.nodes = dup_u32(msg->task_run->nodes,
+			    msg->task_run->n_nodes);
 		}
 		break;
 	case HQ__EVENT__KIND_TASK_FAILED:

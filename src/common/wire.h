@@ -244,6 +244,10 @@ struct hq_vmsg {
 	uint32_t *descs;  /* per task (assign) */
 	uint32_t *variants; /* per task (assign); NULL: all 0 */
 	char **entries;   /* per task, NULL when it has none; NULL array if none */
+	/* assign of one multi-node task: hostnames of its nodes, root first */
+	uint32_t nhosts;
+	char **hosts;
+	bool secondary; /* assign: only reserve this worker for the task */
 	/* ack */
 	uint64_t upto;
 	char *message; /* error */

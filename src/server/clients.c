@@ -232,6 +232,9 @@ validate_desc(const struct hq_task_desc *d, struct hq_errbuf *eb)
 		if (v->weight == 0)
 			return hq_errf(eb, HQ_EINVAL,
 			    "resource weight must be positive");
+		if (v->n_nodes > 0 && d->req.n > 1)
+			return hq_errf(eb, HQ_EINVAL,
+			    "a multi-node request cannot have variants");
 		for (j = 0; j < v->n; j++) {
 			if (v->e[j].policy != HQ_POLICY_ALL &&
 			    v->e[j].amount == 0)

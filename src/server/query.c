@@ -216,6 +216,39 @@ submit_json(const struct hq_jsubmit *js)
 	return json_pack("{s:o}", "graph", arr);
 }
 
+/* A multi-node task: "workers" (spec 3.2) and the hostnames, root first. */
+static void
+multinode_json(struct server *s, const struct hq_job *job, uint32_t idx,
+    json_t *o, bool times)
+{
+	const uint32_t *nodes;
+	uint32_t n, i;
+	json_t *ids = json_array();
+	struct hq_buf hosts;
+
+	nodes = hq_job_task_nodes(job, idx, &n);
+	hq_buf_init(&hosts);
+	for (i = 0; i < n; i++) {
+		const struct hq_sworker *w = hq_state_worker(s->st, nodes[i]);
+
+		json_array_append_new(ids, json_integer(nodes[i]));
+		if (i > 0)
+			hq_buf_append_str(&hosts, ",");
+		hq_buf_append_str(&hosts,
+		    w != NULL && w->cfg.hostname ? w->cfg.hostname : "?");
+	}
+	if (times) {
+		json_object_set_new(o, "started_at",
+		    json_time(job->tasks[idx].start_ms));
+		json_object_set_new(o, "workers", ids);
+	} else {
+		json_decref(ids);
+	}
+	json_object_set_new(o, "_worker_host",
+	    json_stringn(hosts.len ? (char *)hosts.data : "", hosts.len));
+	hq_buf_fini(&hosts);
+}
+
 json_t *
 query_task_json(struct server *s, const struct hq_job *job, uint32_t idx,
     bool detail)
@@ -227,6 +260,7 @@ query_task_json(struct server *s, const struct hq_job *job, uint32_t idx,
 	bool started = t->start_ms != 0 && st != HQ_TASK_ABORTED;
 	json_t *o = json_pack("{s:i, s:s}", "id", (json_int_t)t->id, "state",
 	    hq_task_state_name(st));
+	uint32_t nnodes = 0;
 
 	if (started && st != HQ_TASK_WAITING) {
 		struct hq_task_paths p;
@@ -238,12 +272,20 @@ query_task_json(struct server *s, const struct hq_job *job, uint32_t idx,
 		json_object_set_new(o, "stderr", stdio_json(&jd->d->err, p.err));
 		hq_task_paths_fini(&p);
 	}
-	if (started && (st == HQ_TASK_RUNNING || st == HQ_TASK_FINISHED ||
-			   st == HQ_TASK_FAILED)) {
+	if (hq_job_task_nodes(job, idx, &nnodes) != NULL &&
+	    (started || (t->flags & HQ_TF_ASSIGNED))) {
+		multinode_json(s, job, idx, o,
+		    started &&
+			(st == HQ_TASK_RUNNING || st == HQ_TASK_FINISHED ||
+			    st == HQ_TASK_FAILED));
+	} else if (started &&
+	    (st == HQ_TASK_RUNNING || st == HQ_TASK_FINISHED ||
+		st == HQ_TASK_FAILED)) {
 		json_object_set_new(o, "started_at", json_time(t->start_ms));
 		json_object_set_new(o, "worker", json_integer(t->worker));
 	}
-	if (t->worker != 0 && (started || (t->flags & HQ_TF_ASSIGNED))) {
+	if (t->worker != 0 && nnodes == 0 &&
+	    (started || (t->flags & HQ_TF_ASSIGNED))) {
 		const struct hq_sworker *w = hq_state_worker(s->st, t->worker);
 
 		if (w != NULL && w->cfg.hostname)
@@ -548,12 +590,20 @@ worker_json(struct server *s, const struct hq_sworker *w, bool runtime)
 			"id", w->cfg.allocation_id ? w->cfg.allocation_id : ""));
 	else
 		json_object_set_new(o, "allocation", json_null());
-	if (runtime && w->online)
+	if (runtime && w->online && w->mn_job != 0) {
+		struct hq_job *mj;
+		uint32_t midx;
+		bool root = hq_sworker_mn_task(s->st, w, &mj, &midx) &&
+		    mj->tasks[midx].worker == w->id;
+
+		json_object_set_new(o, "runtime_info",
+		    json_pack("{s:{s:b}}", "MultiNodeTask", "main_node", root));
+	} else if (runtime && w->online)
 		json_object_set_new(o, "runtime_info",
 		    json_pack("{s:{s:i, s:i, s:b}}", "SingleNodeTasks",
 			"assigned_tasks", (json_int_t)w->ninflight,
-			"running_tasks", (json_int_t)w->nrunning,
-			"is_reserved", 0));
+			"running_tasks", (json_int_t)w->nrunning, "is_reserved",
+			w->mn_held));
 	else
 		json_object_set_new(o, "runtime_info", json_null());
 	if (w->last_job != 0)

@@ -9,7 +9,29 @@ void
 hq_plan_fini(struct hq_plan *p)
 {
 	free(p->a);
+	free(p->nodes);
+	free(p->held);
 	memset(p, 0, sizeof *p);
+}
+
+uint32_t
+hq_sched_group_size(const struct hq_state *st, uint32_t g)
+{
+	uint32_t i, n = 0;
+
+	for (i = 1; i < st->workers_cap; i++)
+		if (st->workers[i] != NULL && st->workers[i]->online &&
+		    st->workers[i]->group_id == g)
+			n++;
+	return n;
+}
+
+static bool
+time_ok(const struct hq_sworker *w, const struct hq_res_variant *v,
+    uint64_t now_ms)
+{
+	return v->min_time_ms == 0 || w->end_ms == 0 ||
+	    (w->end_ms > now_ms && w->end_ms - now_ms >= v->min_time_ms);
 }
 
 bool
@@ -20,11 +42,21 @@ hq_sched_variant_possible(const struct hq_state *st,
 	const struct hq_res_variant *v = &rq->req.v[vi];
 	uint32_t j;
 
-	if (v->n_nodes > 0)
-		return false; /* multi-node tasks take whole workers */
-	if (v->min_time_ms > 0 && w->end_ms != 0 &&
-	    (w->end_ms <= now_ms || w->end_ms - now_ms < v->min_time_ms))
+	if (!time_ok(w, v, now_ms))
 		return false;
+	if (v->n_nodes > 0) {
+		/* Enough workers of w's group that meet the time request. */
+		uint32_t i, n = 0;
+
+		for (i = 1; i < st->workers_cap; i++) {
+			const struct hq_sworker *o = st->workers[i];
+
+			if (o != NULL && o->online &&
+			    o->group_id == w->group_id && time_ok(o, v, now_ms))
+				n++;
+		}
+		return v->n_nodes <= n;
+	}
 	for (j = 0; j < v->n; j++) {
 		uint64_t total = hq_sworker_total(w, rq->rid[vi][j]);
 
@@ -113,23 +145,66 @@ cursor_peek(const struct hq_state *st, struct cursor *c, uint32_t *job,
 	return false;
 }
 
+/* Per-worker marks of one round. */
+#define W_HELD	   0x01 /* kept free for a waiting multi-node task */
+#define W_TAKEN	   0x02 /* got a multi-node task in this round */
+#define W_EXCLUDED 0x04 /* min utilization not reachable: no new tasks */
+
+/* The scratch of one planning round. */
+struct round {
+	const struct hq_state *st;
+	uint64_t now;
+	uint32_t layers;
+	const struct hq_sworker **ws; /* usable workers, by id */
+	uint32_t nw, nres;
+	uint64_t *used;		   /* nw x nres: committed amounts */
+	uint32_t *nplanned;	   /* per worker: assignments in this round */
+	uint8_t *flag;		   /* per worker: W_* */
+	int32_t *hold_prio; /* per held worker: the holding task's order */
+	uint32_t *hold_job;
+	struct cursor *cur;	   /* per bucket */
+	uint32_t *hint;		   /* per bucket: first worker worth trying */
+	bool *blocked;		   /* per bucket, in this layer */
+	uint32_t *gidle, *gusable; /* per group scratch */
+};
+
+/* A task with a time request is not queued on a worker with a lifetime
+ * (layers > 1): by the time it would start, the worker may have too
+ * little time left. It waits on the server until it can start at once. */
+static bool
+prefill_ok(const struct hq_sworker *w, const struct hq_res_variant *v,
+    uint32_t layer)
+{
+	return layer == 1 || v->min_time_ms == 0 || w->end_ms == 0;
+}
+
 /* Find a worker, from *hint on, where some variant of the queue's request
  * fits this layer; the variant goes to *vp. Workers before the hint are
- * known to be full for this queue in this round (they only fill up). */
+ * known to be full for this queue in this round (they only fill up, and
+ * holds only grow). A held worker takes only tasks that come before the
+ * holding multi-node task in the order (they matter in later layers). */
 static int
-find_worker(const struct hq_state *st, const struct hq_sworker **ws,
-    uint32_t nw, uint64_t *used, uint32_t nres, const struct hq_bucket *bk,
-    uint32_t layer, uint64_t now_ms, uint32_t *hint, uint32_t *vp)
+find_worker(struct round *r, const struct hq_bucket *bk, uint32_t job,
+    uint32_t layer, uint32_t *hint, uint32_t *vp)
 {
+	const struct hq_state *st = r->st;
 	const struct hq_rq *rq = &st->rqs[bk->rq];
 	uint32_t i, v;
 
-	for (i = *hint; i < nw; i++) {
+	for (i = *hint; i < r->nw; i++) {
+		if ((r->flag[i] & (W_TAKEN | W_EXCLUDED)) ||
+		    ((r->flag[i] & W_HELD) &&
+			(bk->priority < r->hold_prio[i] ||
+			    (bk->priority == r->hold_prio[i] &&
+				job > r->hold_job[i]))))
+			continue;
 		for (v = 0; v < rq->req.n; v++)
-			if (hq_sched_variant_possible(st, ws[i], bk->rq, v,
-				now_ms) &&
-			    variant_fits(st, ws[i], used + (size_t)i * nres,
-				bk->rq, v, layer))
+			if (prefill_ok(r->ws[i], &rq->req.v[v], layer) &&
+			    hq_sched_variant_possible(st, r->ws[i], bk->rq, v,
+				r->now) &&
+			    variant_fits(st, r->ws[i],
+				r->used + (size_t)i * r->nres, bk->rq, v,
+				layer))
 				break;
 		if (v < rq->req.n) {
 			*hint = i;
@@ -137,45 +212,128 @@ find_worker(const struct hq_state *st, const struct hq_sworker **ws,
 			return (int)i;
 		}
 	}
-	*hint = nw;
+	*hint = r->nw;
 	return -1;
 }
 
-void
-hq_sched_plan(const struct hq_state *st, uint64_t now_ms,
-    const struct hq_sched_opts *o, struct hq_plan *out)
+static void
+plan_push(struct hq_plan *out, uint32_t worker, uint32_t job, uint32_t idx,
+    uint32_t variant, uint32_t nodes, uint32_t nnodes)
 {
-	uint32_t layers = o && o->layers ? o->layers : 2;
-	uint32_t nw = 0, i, b, layer, nres = st->nresnames, lo, hi;
-	const struct hq_sworker **ws;
-	uint64_t *used;
-	struct cursor *cur;
-	uint32_t *hint;
-	bool *blocked;
+	HQ_VEC_RESERVE(out->a, out->cap, out->n + 1);
+	out->a[out->n++] =
+	    (struct hq_assign){ worker, job, idx, variant, nodes, nnodes };
+}
 
-	out->n = 0;
-	if (st->nbuckets == 0)
-		return;
-	ws = hq_xcalloc(st->workers_cap ? st->workers_cap : 1, sizeof *ws);
-	for (i = 1; i < st->workers_cap; i++) {
-		const struct hq_sworker *w = st->workers[i];
+/* Can worker i take part in multi-node variant v in this round? */
+static bool
+mn_usable(const struct round *r, uint32_t i, const struct hq_res_variant *v)
+{
+	return !(r->flag[i] & (W_HELD | W_TAKEN)) &&
+	    time_ok(r->ws[i], v, r->now);
+}
 
-		if (w != NULL && w->online && !w->draining)
-			ws[nw++] = w;
+static bool
+mn_idle(const struct round *r, uint32_t i)
+{
+	return r->ws[i]->ninflight == 0 && r->nplanned[i] == 0;
+}
+
+/*
+ * Place multi-node task (job, idx) of queue bk on n idle workers of one
+ * group (the lowest group that has them; the lowest worker ids, the first
+ * is the root). If no group has them, hold n workers of the group with
+ * the most idle, then usable workers, preferring the least loaded ones,
+ * so that they drain. Returns whether the task was placed.
+ */
+static bool
+place_multinode(struct round *r, const struct hq_bucket *bk, uint32_t job,
+    uint32_t idx, struct hq_plan *out)
+{
+	const struct hq_state *st = r->st;
+	const struct hq_res_variant *v = &st->rqs[bk->rq].req.v[0];
+	uint32_t n = v->n_nodes, ng = st->ngroups, g, i, k, best = UINT32_MAX;
+
+	if (ng == 0)
+		return false;
+	memset(r->gidle, 0, ng * sizeof *r->gidle);
+	memset(r->gusable, 0, ng * sizeof *r->gusable);
+	for (i = 0; i < r->nw; i++) {
+		if (!mn_usable(r, i, v))
+			continue;
+		g = r->ws[i]->group_id;
+		r->gusable[g]++;
+		if (mn_idle(r, i))
+			r->gidle[g]++;
 	}
-	if (nw == 0) {
-		free(ws);
-		return;
+	for (g = 0; g < ng; g++)
+		if (r->gidle[g] >= n)
+			break;
+	if (g < ng) {
+		uint32_t first = out->nnodes;
+
+		HQ_VEC_RESERVE(out->nodes, out->nodes_cap, out->nnodes + n);
+		for (i = 0, k = 0; i < r->nw && k < n; i++) {
+			if (r->ws[i]->group_id != g || !mn_usable(r, i, v) ||
+			    !mn_idle(r, i))
+				continue;
+			r->flag[i] |= W_TAKEN;
+			r->nplanned[i]++;
+			out->nodes[out->nnodes++] = r->ws[i]->id;
+			k++;
+		}
+		HQ_ASSERT(k == n);
+		plan_push(out, out->nodes[first], job, idx, 0, first, n);
+		return true;
 	}
-	used = hq_xcalloc((size_t)nw * (nres ? nres : 1), sizeof *used);
-	for (i = 0; i < nw; i++)
-		memcpy(used + (size_t)i * nres, ws[i]->res_used,
-		    HQ_MIN(ws[i]->nres, nres) * sizeof *used);
-	cur = hq_xcalloc(st->nbuckets, sizeof *cur);
-	hint = hq_xcalloc(st->nbuckets, sizeof *hint);
-	blocked = hq_xcalloc(st->nbuckets, sizeof *blocked);
-	for (b = 0; b < st->nbuckets; b++)
-		cur[b].b = st->buckets[b];
+	for (g = 0; g < ng; g++)
+		if (r->gusable[g] >= n &&
+		    (best == UINT32_MAX || r->gidle[g] > r->gidle[best] ||
+			(r->gidle[g] == r->gidle[best] &&
+			    r->gusable[g] > r->gusable[best])))
+			best = g;
+	if (best == UINT32_MAX)
+		return false; /* not enough workers now: nothing to hold */
+	for (k = 0; k < n; k++) {
+		uint32_t pick = UINT32_MAX, load, pload = 0;
+
+		for (i = 0; i < r->nw; i++) {
+			if (r->ws[i]->group_id != best || !mn_usable(r, i, v))
+				continue;
+			load = r->ws[i]->ninflight + r->nplanned[i];
+			if (pick == UINT32_MAX || load < pload) {
+				pick = i;
+				pload = load;
+			}
+		}
+		HQ_ASSERT(pick != UINT32_MAX);
+		r->flag[pick] |= W_HELD;
+		r->hold_prio[pick] = bk->priority;
+		r->hold_job[pick] = job;
+		HQ_VEC_RESERVE(out->held, out->held_cap, out->nheld + 1);
+		out->held[out->nheld++] = r->ws[pick]->id;
+	}
+	return false;
+}
+
+/* One full planning pass over every layer; keeps W_EXCLUDED marks. */
+static void
+plan_round(struct round *r, struct hq_plan *out)
+{
+	const struct hq_state *st = r->st;
+	uint32_t nres = r->nres, nb = st->nbuckets, i, b, lo, hi, layer;
+
+	out->n = out->nnodes = out->nheld = 0;
+	for (i = 0; i < r->nw; i++) {
+		memset(r->used + (size_t)i * nres, 0, nres * sizeof *r->used);
+		memcpy(r->used + (size_t)i * nres, r->ws[i]->res_used,
+		    HQ_MIN(r->ws[i]->nres, nres) * sizeof *r->used);
+		r->nplanned[i] = 0;
+		r->flag[i] &= W_EXCLUDED;
+	}
+	memset(r->cur, 0, nb * sizeof *r->cur);
+	for (b = 0; b < nb; b++)
+		r->cur[b].b = st->buckets[b];
 
 	/*
 	 * Layer 1 fills what can run now; later layers queue work on workers
@@ -183,11 +341,15 @@ hq_sched_plan(const struct hq_state *st, uint64_t now_ms,
 	 * inside a level the queues (one per request kind) are merged by job
 	 * id, so older jobs go first whatever their request.
 	 */
-	for (layer = 1; layer <= layers; layer++) {
-		memset(hint, 0, st->nbuckets * sizeof *hint);
-		memset(blocked, 0, st->nbuckets * sizeof *blocked);
-		for (lo = 0; lo < st->nbuckets; lo = hi) {
-			for (hi = lo + 1; hi < st->nbuckets &&
+	for (layer = 1; layer <= r->layers; layer++) {
+		memset(r->hint, 0, nb * sizeof *r->hint);
+		memset(r->blocked, 0, nb * sizeof *r->blocked);
+		for (b = 0; b < nb; b++)
+			if (layer > 1 &&
+			    hq_state_rq_multinode(st, st->buckets[b]->rq))
+				r->blocked[b] = true;
+		for (lo = 0; lo < nb; lo = hi) {
+			for (hi = lo + 1; hi < nb &&
 			     st->buckets[hi]->priority ==
 				 st->buckets[lo]->priority;
 			     hi++)
@@ -198,11 +360,11 @@ hq_sched_plan(const struct hq_state *st, uint64_t now_ms,
 				int wi;
 
 				for (b = lo; b < hi; b++) {
-					if (blocked[b] ||
+					if (r->blocked[b] ||
 					    st->buckets[b]->nready == 0 ||
-					    !cursor_peek(st, &cur[b], &job,
+					    !cursor_peek(st, &r->cur[b], &job,
 						&idx)) {
-						blocked[b] = true;
+						r->blocked[b] = true;
 						continue;
 					}
 					if (best == UINT32_MAX || job < bjob ||
@@ -214,26 +376,119 @@ hq_sched_plan(const struct hq_state *st, uint64_t now_ms,
 				}
 				if (best == UINT32_MAX)
 					break;
-				wi = find_worker(st, ws, nw, used, nres,
-				    st->buckets[best], layer, now_ms,
-				    &hint[best], &v);
-				if (wi < 0) {
-					blocked[best] = true;
+				if (hq_state_rq_multinode(st,
+					st->buckets[best]->rq)) {
+					if (place_multinode(r,
+						st->buckets[best], bjob, bidx,
+						out))
+						r->cur[best].pos++;
+					else
+						r->blocked[best] = true;
 					continue;
 				}
-				charge(st, ws[wi], used + (size_t)wi * nres,
+				wi = find_worker(r, st->buckets[best], bjob,
+				    layer, &r->hint[best], &v);
+				if (wi < 0) {
+					r->blocked[best] = true;
+					continue;
+				}
+				charge(st, r->ws[wi],
+				    r->used + (size_t)wi * nres,
 				    st->buckets[best]->rq, v);
-				HQ_VEC_RESERVE(out->a, out->cap, out->n + 1);
-				out->a[out->n++] = (struct hq_assign){
-					ws[wi]->id, bjob, bidx, v
-				};
-				cur[best].pos++;
+				r->nplanned[wi]++;
+				plan_push(out, r->ws[wi]->id, bjob, bidx, v, 0,
+				    0);
+				r->cur[best].pos++;
 			}
 		}
 	}
-	free(blocked);
-	free(hint);
-	free(cur);
-	free(used);
-	free(ws);
+}
+
+/* Mark workers whose new single-node work stays below their minimal
+ * utilization; returns how many were newly marked. */
+static uint32_t
+check_min_utilization(struct round *r, int32_t cpus)
+{
+	uint32_t i, bad = 0;
+
+	for (i = 0; i < r->nw; i++) {
+		const struct hq_sworker *w = r->ws[i];
+		uint64_t total, used;
+
+		if (w->cfg.min_utilization == 0 || r->nplanned[i] == 0 ||
+		    (r->flag[i] & (W_TAKEN | W_EXCLUDED)))
+			continue;
+		total = cpus >= 0 ? hq_sworker_total(w, (uint32_t)cpus) : 0;
+		used = cpus >= 0 && (uint32_t)cpus < r->nres
+		    ? r->used[(size_t)i * r->nres + (uint32_t)cpus]
+		    : 0;
+		if (HQ_MIN(used, total) * HQ_AMOUNT_ONE <
+		    (uint64_t)w->cfg.min_utilization * total) {
+			r->flag[i] |= W_EXCLUDED;
+			bad++;
+		}
+	}
+	return bad;
+}
+
+void
+hq_sched_plan(const struct hq_state *st, uint64_t now_ms,
+    const struct hq_sched_opts *o, struct hq_plan *out)
+{
+	struct round r;
+	uint32_t i, k, nb = st->nbuckets;
+	int32_t cpus;
+
+	out->n = out->nnodes = out->nheld = 0;
+	if (nb == 0)
+		return;
+	memset(&r, 0, sizeof r);
+	r.st = st;
+	r.now = now_ms;
+	r.layers = o && o->layers ? o->layers : 2;
+	r.nres = st->nresnames;
+	r.ws = hq_xcalloc(st->workers_cap ? st->workers_cap : 1, sizeof *r.ws);
+	/* Workers with a minimal utilization last: they take what the
+	 * others leave, which is what they need to reach it. */
+	for (k = 0; k < 2; k++)
+		for (i = 1; i < st->workers_cap; i++) {
+			const struct hq_sworker *w = st->workers[i];
+
+			if (w != NULL && w->online && !w->draining &&
+			    w->mn_job == 0 &&
+			    (w->cfg.min_utilization > 0) == (k == 1))
+				r.ws[r.nw++] = w;
+		}
+	if (r.nw == 0) {
+		free(r.ws);
+		return;
+	}
+	r.used =
+	    hq_xcalloc((size_t)r.nw * (r.nres ? r.nres : 1), sizeof *r.used);
+	r.nplanned = hq_xcalloc(r.nw, sizeof *r.nplanned);
+	r.flag = hq_xcalloc(r.nw, sizeof *r.flag);
+	r.hold_prio = hq_xcalloc(r.nw, sizeof *r.hold_prio);
+	r.hold_job = hq_xcalloc(r.nw, sizeof *r.hold_job);
+	r.cur = hq_xcalloc(nb, sizeof *r.cur);
+	r.hint = hq_xcalloc(nb, sizeof *r.hint);
+	r.blocked = hq_xcalloc(nb, sizeof *r.blocked);
+	r.gidle = hq_xcalloc(st->ngroups ? st->ngroups : 1, sizeof *r.gidle);
+	r.gusable =
+	    hq_xcalloc(st->ngroups ? st->ngroups : 1, sizeof *r.gusable);
+	cpus = hq_state_resource_id(st, "cpus");
+	/* Every repetition excludes one more worker: at most nw + 1. */
+	do
+		plan_round(&r, out);
+	while (check_min_utilization(&r, cpus) > 0);
+	free(r.gusable);
+	free(r.gidle);
+	free(r.blocked);
+	free(r.hint);
+	free(r.cur);
+	free(r.hold_job);
+	free(r.hold_prio);
+	free(r.flag);
+	free(r.nplanned);
+	free(r.used);
+	free(r.ws);
 }

@@ -149,6 +149,42 @@ server_emit_run(struct server *s, enum hq_run_kind kind, uint32_t job,
 }
 
 void
+server_emit_multinode(struct server *s, uint32_t job, uint32_t task_id,
+    const uint32_t *nodes, uint32_t nnodes)
+{
+	struct hq_event ev;
+
+	memset(&ev, 0, sizeof ev);
+	ev.kind = HQ_EV_TASK_RUN;
+	ev.time_ms = hq_now_ms();
+	ev.u.run.kind = HQ_RUN_ASSIGNED;
+	ev.u.run.job = job;
+	ev.u.run.worker = nodes[0];
+	ev.u.run.n = ev.u.run.cap = 1;
+	ev.u.run.tasks = &task_id;
+	ev.u.run.nnodes = nnodes;
+	ev.u.run.nodes = (uint32_t *)nodes;
+	server_emit(s, &ev, NULL);
+}
+
+void
+server_mark_held(struct server *s)
+{
+	uint32_t i;
+
+	/* Not journaled: only for the runtime info of `worker info`. */
+	for (i = 1; i < s->st->workers_cap; i++)
+		if (s->st->workers[i] != NULL)
+			s->st->workers[i]->mn_held = false;
+	for (i = 0; i < s->plan.nheld; i++) {
+		struct hq_sworker *w = hq_state_worker(s->st, s->plan.held[i]);
+
+		if (w != NULL)
+			w->mn_held = true;
+	}
+}
+
+void
 server_send_smsg(struct server *s, struct hq_conn *c, const struct hq_smsg *m)
 {
 	uint64_t seq = server_seq(s);
@@ -372,9 +408,14 @@ schedule(struct server *s)
 		const struct hq_assign *a = &s->plan.a[i];
 		struct hq_job *job = hq_state_job(s->st, a->job);
 
-		server_emit_run(s, HQ_RUN_ASSIGNED, a->job, a->worker,
-		    job->tasks[a->idx].id, a->variant);
+		if (a->nnodes > 0)
+			server_emit_multinode(s, a->job, job->tasks[a->idx].id,
+			    s->plan.nodes + a->nodes, a->nnodes);
+		else
+			server_emit_run(s, HQ_RUN_ASSIGNED, a->job, a->worker,
+			    job->tasks[a->idx].id, a->variant);
 	}
+	server_mark_held(s);
 }
 
 /*

@@ -147,6 +147,13 @@ int server_sync_commit(struct server *s, struct hq_errbuf *eb);
 void server_checkpoint(struct server *s);
 /* Checkpoint, commit, and drop the history before the checkpoint. */
 int server_prune(struct server *s, uint64_t *dropped, struct hq_errbuf *eb);
+/* The ASSIGNED event of one multi-node task: its own run, naming every
+ * node (root first). */
+void server_emit_multinode(struct server *s, uint32_t job, uint32_t task_id,
+    const uint32_t *nodes, uint32_t nnodes);
+/* Mark the workers the last plan held for multi-node tasks (not
+ * journaled: worker info only). */
+void server_mark_held(struct server *s);
 /* Close the open run; returns the seq replies must be tagged with. */
 uint64_t server_seq(struct server *s);
 /* Encode a message and queue it on a connection, tagged with the seq. */

@@ -227,6 +227,13 @@ put_job(struct hq_buf *b, const struct hq_job *job, struct hq_buf *scratch)
 				put_u(b, d->cons[k]);
 		}
 	}
+	put_u(b, job->nmn);
+	for (i = 0; i < job->nmn; i++) {
+		put_u(b, job->mn[i].idx);
+		put_u(b, job->mn[i].n);
+		for (k = 0; k < job->mn[i].n; k++)
+			put_u(b, job->mn[i].nodes[k]);
+	}
 }
 
 void
@@ -246,6 +253,9 @@ hq_state_snapshot(const struct hq_state *st, struct hq_buf *out)
 	put_u(out, st->nresnames);
 	for (i = 0; i < st->nresnames; i++)
 		put_str(out, st->resnames[i]);
+	put_u(out, st->ngroups);
+	for (i = 0; i < st->ngroups; i++)
+		put_str(out, st->groups[i]);
 	put_u(out, st->nrqs);
 	for (i = 0; i < st->nrqs; i++)
 		put_request(out, &st->rqs[i].req);
@@ -306,6 +316,12 @@ hq_state_snapshot(const struct hq_state *st, struct hq_buf *out)
 		put_u(out, w->last_task);
 		put_u(out, w->last_task_ms);
 		put_u(out, w->end_ms);
+		put_u(out, w->group_id);
+		put_u(out, w->mn_job);
+		put_u(out, w->mn_idx);
+		put_u(out, w->mn_nnodes);
+		for (j = 0; j < w->mn_nnodes; j++)
+			put_u(out, w->mn_nodes[j]);
 	}
 	hq_buf_fini(&scratch);
 }
@@ -618,6 +634,21 @@ get_job(struct rd *r, const struct hq_state *st)
 		d->ncons = d->cons_off[d->nslots];
 		d->cap = cap;
 	}
+	hq_u32map_init(&job->mn_index);
+	job->nmn = get_count(r, 2);
+	job->mn = hq_xcalloc(job->nmn ? job->nmn : 1, sizeof *job->mn);
+	for (i = 0; i < job->nmn && r->err == NULL; i++) {
+		struct hq_mnrec *mr = &job->mn[i];
+
+		mr->idx = get_u32(r);
+		mr->n = get_count(r, 1);
+		mr->nodes = hq_xcalloc(mr->n ? mr->n : 1, sizeof *mr->nodes);
+		for (k = 0; k < mr->n; k++)
+			mr->nodes[k] = get_u32(r);
+		if (r->err == NULL && mr->idx >= job->ntasks)
+			r->err = "multi-node record of an unknown task";
+		hq_u32map_put(&job->mn_index, mr->idx, i);
+	}
 	job_index_rebuild(job);
 	return job;
 }
@@ -652,6 +683,11 @@ hq_state_restore(const uint8_t *p, size_t len, struct hq_state **out,
 	    sizeof *st->resnames);
 	for (i = 0; i < st->nresnames; i++)
 		st->resnames[i] = get_str(&r);
+	st->ngroups = get_count(&r, 1);
+	st->groups = hq_xcalloc(st->ngroups ? st->ngroups : 1,
+	    sizeof *st->groups);
+	for (i = 0; i < st->ngroups; i++)
+		st->groups[i] = get_str(&r);
 	n = get_count(&r, 1);
 	st->rqs = hq_xcalloc(n ? n : 1, sizeof *st->rqs);
 	st->rqcap = n ? n : 1;
@@ -790,6 +826,18 @@ hq_state_restore(const uint8_t *p, size_t len, struct hq_state **out,
 		w->last_task = get_u32(&r);
 		w->last_task_ms = get_u(&r);
 		w->end_ms = get_u(&r);
+		w->group_id = get_u32(&r);
+		w->mn_job = get_u32(&r);
+		w->mn_idx = get_u32(&r);
+		w->mn_nnodes = get_count(&r, 1);
+		/* Only the root of a multi-node task owns a node list. */
+		w->mn_nodes = w->mn_nnodes
+		    ? hq_xcalloc(w->mn_nnodes, sizeof *w->mn_nodes)
+		    : NULL;
+		for (j = 0; j < w->mn_nnodes; j++)
+			w->mn_nodes[j] = get_u32(&r);
+		if (r.err == NULL && w->group_id >= st->ngroups)
+			r.err = "worker of an unknown group";
 		if (r.err == NULL &&
 		    (w->id == 0 || w->id >= st->next_worker_id ||
 			hq_state_worker(st, w->id) != NULL))
@@ -813,6 +861,7 @@ hq_state_restore(const uint8_t *p, size_t len, struct hq_state **out,
 			free(w->res_total);
 			free(w->res_used);
 			free(w->inflight);
+			free(w->mn_nodes);
 			free(w);
 		}
 	}

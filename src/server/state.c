@@ -177,6 +177,56 @@ hq_sworker_used(const struct hq_sworker *w, uint32_t rid)
 	return rid < w->nres ? w->res_used[rid] : 0;
 }
 
+bool
+hq_state_rq_multinode(const struct hq_state *st, uint32_t rq)
+{
+	return rq < st->nrqs && st->rqs[rq].req.n > 0 &&
+	    st->rqs[rq].req.v[0].n_nodes > 0;
+}
+
+bool
+hq_sworker_mn_task(const struct hq_state *st, const struct hq_sworker *w,
+    struct hq_job **jobp, uint32_t *idx)
+{
+	struct hq_job *job;
+
+	if (w->mn_job == 0 || (job = job_get(st, w->mn_job)) == NULL ||
+	    w->mn_idx >= job->ntasks)
+		return false;
+	*jobp = job;
+	*idx = w->mn_idx;
+	return true;
+}
+
+const uint32_t *
+hq_job_task_nodes(const struct hq_job *job, uint32_t idx, uint32_t *n)
+{
+	uint32_t i;
+
+	if (job->nmn > 0 && hq_u32map_get(&job->mn_index, idx, &i)) {
+		*n = job->mn[i].n;
+		return job->mn[i].nodes;
+	}
+	*n = 0;
+	return NULL;
+}
+
+static uint32_t
+group_intern(struct hq_state *st, const char *name)
+{
+	uint32_t i;
+
+	if (name == NULL)
+		name = "";
+	for (i = 0; i < st->ngroups; i++)
+		if (strcmp(st->groups[i], name) == 0)
+			return i;
+	st->groups =
+	    hq_xreallocarray(st->groups, st->ngroups + 1, sizeof *st->groups);
+	st->groups[st->ngroups] = hq_xstrdup(name);
+	return st->ngroups++;
+}
+
 uint32_t
 hq_job_task_ndeps(const struct hq_job *job, uint32_t idx)
 {
@@ -474,6 +524,63 @@ worker_set_resources(struct hq_state *st, struct hq_sworker *w)
 	}
 }
 
+/* Reserve the nodes of multi-node task idx; root first, validated. */
+static void
+mn_reserve(struct hq_state *st, struct hq_job *job, uint32_t idx,
+    const uint32_t *nodes, uint32_t n)
+{
+	struct hq_sworker *root = hq_state_worker(st, nodes[0]);
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		struct hq_sworker *w = hq_state_worker(st, nodes[i]);
+
+		w->mn_job = job->id;
+		w->mn_idx = idx;
+	}
+	free(root->mn_nodes);
+	root->mn_nodes = hq_xmemdup(nodes, n * sizeof *nodes);
+	root->mn_nnodes = n;
+	/* Remember them for display after the task ends. */
+	if (!hq_u32map_get(&job->mn_index, idx, &i)) {
+		i = job->nmn;
+		job->mn =
+		    hq_xreallocarray(job->mn, job->nmn + 1, sizeof *job->mn);
+		job->mn[job->nmn++] = (struct hq_mnrec){ idx, 0, NULL };
+		hq_u32map_put(&job->mn_index, idx, i);
+	}
+	free(job->mn[i].nodes);
+	job->mn[i].nodes = hq_xmemdup(nodes, n * sizeof *nodes);
+	job->mn[i].n = n;
+}
+
+/* Free the nodes of a multi-node task whose root is w (if it is one). */
+static void
+mn_release(struct hq_state *st, struct hq_sworker *w, const struct hq_job *job,
+    uint32_t idx)
+{
+	uint32_t i;
+
+	if (w->mn_job != job->id || w->mn_idx != idx || w->mn_nodes == NULL)
+		return;
+	for (i = 0; i < w->mn_nnodes; i++) {
+		struct hq_sworker *n = hq_state_worker(st, w->mn_nodes[i]);
+		const struct hq_task *t = &job->tasks[idx];
+
+		if (n == NULL || n->mn_job != job->id || n->mn_idx != idx)
+			continue;
+		n->mn_job = n->mn_idx = 0;
+		/* A secondary node holds the task only as a reservation:
+		 * it ends there whatever happened on the root. */
+		if (n != w && n->online && st->hooks.task_revoked)
+			st->hooks.task_revoked(st->hooks.arg, n->id, job->id,
+			    t->id, t->instance);
+	}
+	free(w->mn_nodes);
+	w->mn_nodes = NULL;
+	w->mn_nnodes = 0;
+}
+
 /* ---- task transitions ---------------------------------------------------- */
 
 static void
@@ -503,6 +610,7 @@ task_detach(struct hq_state *st, struct hq_job *job, uint32_t idx,
 	w = hq_state_worker(st, t->worker);
 	if (w != NULL) {
 		inflight_remove(st, w, job, idx);
+		mn_release(st, w, job, idx);
 		if (revoke && w->online && st->hooks.task_revoked)
 			st->hooks.task_revoked(st->hooks.arg, w->id, job->id,
 			    t->id, t->instance);
@@ -635,6 +743,7 @@ job_new(struct hq_state *st, uint32_t id, const char *name,
 	job->submitted_ms = now;
 	job->dense = true;
 	hq_u32map_init(&job->idmap);
+	hq_u32map_init(&job->mn_index);
 	if (id >= st->jobs_cap) {
 		uint32_t ncap = st->jobs_cap ? st->jobs_cap : 64;
 
@@ -670,6 +779,10 @@ job_free(struct hq_job *job)
 	for (i = 0; i < job->nerrors; i++)
 		free(job->errors[i].msg);
 	free(job->errors);
+	for (i = 0; i < job->nmn; i++)
+		free(job->mn[i].nodes);
+	free(job->mn);
+	hq_u32map_fini(&job->mn_index);
 	if (job->deps != NULL) {
 		free(job->deps->waiting);
 		free(job->deps->cons_off);
@@ -1003,6 +1116,43 @@ run_unmark(struct hq_job *job, const struct hq_event *ev, uint32_t n)
 	}
 }
 
+/*
+ * An ASSIGNED event names nodes exactly for a multi-node task: one task,
+ * as many distinct online workers of one group as it requests, root (the
+ * event's worker) first, none with anything in flight.
+ */
+static int
+run_check_nodes(const struct hq_state *st, const struct hq_event *ev,
+    const struct hq_job *job)
+{
+	const struct hq_sworker *root = hq_state_worker(st, ev->u.run.worker);
+	uint32_t i, k, rq;
+	int64_t idx;
+
+	if (ev->u.run.n != 1)
+		return -1;
+	idx = hq_job_task_index(job, ev->u.run.tasks[0]);
+	if (idx < 0)
+		return -1;
+	rq = job->descs[job->tasks[idx].desc].rq;
+	if (!hq_state_rq_multinode(st, rq) ||
+	    st->rqs[rq].req.v[0].n_nodes != ev->u.run.nnodes ||
+	    ev->u.run.nodes[0] != ev->u.run.worker || root == NULL)
+		return -1;
+	for (i = 0; i < ev->u.run.nnodes; i++) {
+		const struct hq_sworker *w =
+		    hq_state_worker(st, ev->u.run.nodes[i]);
+
+		if (w == NULL || !w->online || w->ninflight > 0 ||
+		    w->mn_job != 0 || w->group_id != root->group_id)
+			return -1;
+		for (k = 0; k < i; k++)
+			if (ev->u.run.nodes[k] == ev->u.run.nodes[i])
+				return -1;
+	}
+	return 0;
+}
+
 static int
 apply_run(struct hq_state *st, const struct hq_event *ev,
     struct hq_errbuf *eb)
@@ -1019,6 +1169,12 @@ apply_run(struct hq_state *st, const struct hq_event *ev,
 	    ev->u.run.kind != HQ_RUN_FINISHED)
 		return hq_errf(eb, HQ_ENOTFOUND, "worker %u not found",
 		    ev->u.run.worker);
+	if (ev->u.run.nnodes > 0 &&
+	    (ev->u.run.kind != HQ_RUN_ASSIGNED ||
+		run_check_nodes(st, ev, job) != 0))
+		return hq_errf(eb, HQ_EINVAL,
+		    "job %u: invalid nodes of a multi-node assignment",
+		    job->id);
 	/* Validate every task first so that a bad event changes nothing. */
 	for (i = 0; i < ev->u.run.n; i++) {
 		int64_t idx = hq_job_task_index(job, ev->u.run.tasks[i]);
@@ -1053,7 +1209,10 @@ apply_run(struct hq_state *st, const struct hq_event *ev,
 		switch (ev->u.run.kind) {
 		case HQ_RUN_ASSIGNED:
 			ok = t->state == HQ_TASK_WAITING &&
-			    (t->flags & HQ_TF_READY) && w->online;
+			    (t->flags & HQ_TF_READY) && w->online &&
+			    w->mn_job == 0 &&
+			    hq_state_rq_multinode(st, job->descs[t->desc].rq) ==
+				(ev->u.run.nnodes > 0);
 			break;
 		case HQ_RUN_STARTED:
 			ok = t->state == HQ_TASK_WAITING &&
@@ -1069,6 +1228,15 @@ apply_run(struct hq_state *st, const struct hq_event *ev,
 			ok = t->state == HQ_TASK_RUNNING ||
 			    (t->flags & HQ_TF_ASSIGNED);
 			break;
+		}
+		if (!ok && ev->u.run.kind == HQ_RUN_ASSIGNED &&
+		    w->mn_job != 0) {
+			rc = hq_errf(eb, HQ_ESTATE,
+			    "task %u@%u: worker %u is reserved for a "
+			    "multi-node task",
+			    job->id, t->id, w->id);
+			run_unmark(job, ev, i + 1);
+			return rc;
 		}
 		if (!ok) {
 			rc = hq_errf(eb, HQ_ESTATE,
@@ -1094,6 +1262,9 @@ apply_run(struct hq_state *st, const struct hq_event *ev,
 			t->flags |= HQ_TF_INSTANCED | HQ_TF_ASSIGNED;
 			inflight_add(st, w, job, idx,
 			    ev->u.run.variants ? ev->u.run.variants[i] : 0);
+			if (ev->u.run.nnodes > 0)
+				mn_reserve(st, job, idx, ev->u.run.nodes,
+				    ev->u.run.nnodes);
 			break;
 		case HQ_RUN_STARTED:
 			t->flags &= ~HQ_TF_ASSIGNED;
@@ -1286,6 +1457,8 @@ apply_worker_connected(struct hq_state *st, const struct hq_event *ev,
 	w->end_ms = w->cfg.time_limit_ms
 	    ? w->cfg.started_ms + w->cfg.time_limit_ms
 	    : 0;
+	w->group_id = group_intern(st, w->cfg.group);
+	w->mn_held = false;
 	worker_set_resources(st, w);
 	if (id >= st->next_worker_id)
 		st->next_worker_id = id + 1;
@@ -1298,6 +1471,44 @@ reason_is_crash(enum hq_worker_lost_reason r)
 	return r == HQ_LOST_CONNECTION || r == HQ_LOST_HEARTBEAT;
 }
 
+/* A task in flight on a lost worker: requeue it or fail it (crash limit). */
+static void
+lost_task(struct hq_state *st, struct hq_job *job, uint32_t idx,
+    enum hq_worker_lost_reason reason, uint64_t now)
+{
+	struct hq_task *t = &job->tasks[idx];
+	int32_t limit = job->descs[t->desc].d->crash_limit;
+
+	if (t->state != HQ_TASK_RUNNING) {
+		task_requeue(st, job, idx);
+	} else if (limit == HQ_CRASH_NEVER_RESTART &&
+	    reason != HQ_LOST_SERVER_RESTART) {
+		task_fail(st, job, idx,
+		    "Task was running on a lost worker while never "
+		    "restart flag was set.",
+		    now);
+	} else if (!reason_is_crash(reason)) {
+		task_requeue(st, job, idx);
+	} else {
+		if (t->crashes < UINT8_MAX)
+			t->crashes++;
+		if (limit > 0 && t->crashes >= (uint32_t)limit) {
+			char msg[256];
+
+			snprintf(msg, sizeof msg,
+			    "Task was running on a worker that was "
+			    "lost; the task has occurred %u times in "
+			    "this situation and limit was reached.",
+			    t->crashes);
+			task_fail(st, job, idx, msg, now);
+		} else {
+			task_requeue(st, job, idx);
+		}
+	}
+	job_check_completed(job, now);
+	notify_job(st, job);
+}
+
 static int
 apply_worker_lost(struct hq_state *st, const struct hq_event *ev,
     struct hq_errbuf *eb)
@@ -1305,6 +1516,8 @@ apply_worker_lost(struct hq_state *st, const struct hq_event *ev,
 	struct hq_sworker *w = hq_state_worker(st, ev->u.wlost.worker_id);
 	enum hq_worker_lost_reason reason = ev->u.wlost.reason;
 	uint64_t now = ev->time_ms;
+	struct hq_job *mjob;
+	uint32_t midx;
 
 	if (w == NULL || !w->online)
 		return hq_errf(eb, HQ_ESTATE, "worker %u is not online",
@@ -1312,46 +1525,29 @@ apply_worker_lost(struct hq_state *st, const struct hq_event *ev,
 	w->online = false;
 	w->lost_reason = reason;
 	w->lost_ms = now;
+	w->mn_held = false;
+	/* A secondary node of a multi-node task: the task loses it as if
+	 * its root were lost, and the root is told to kill it. */
+	if (hq_sworker_mn_task(st, w, &mjob, &midx) &&
+	    mjob->tasks[midx].worker != w->id) {
+		const struct hq_task *t = &mjob->tasks[midx];
+		struct hq_sworker *root = hq_state_worker(st, t->worker);
+
+		if (root != NULL && root->online && st->hooks.task_revoked)
+			st->hooks.task_revoked(st->hooks.arg, root->id,
+			    mjob->id, t->id, t->instance);
+		lost_task(st, mjob, midx, reason, now);
+	}
 	/* Walk the in-flight list from the end: removal swaps with the last
 	 * element, so this visits each entry once in a fixed order. */
 	while (w->ninflight > 0) {
 		struct hq_inflight f = w->inflight[w->ninflight - 1];
 		struct hq_job *job = job_get(st, f.job);
-		struct hq_task *t;
-		int32_t limit;
 
 		HQ_ASSERT(job != NULL);
-		t = &job->tasks[f.idx];
-		limit = job->descs[t->desc].d->crash_limit;
-		if (t->state != HQ_TASK_RUNNING) {
-			task_requeue(st, job, f.idx);
-		} else if (limit == HQ_CRASH_NEVER_RESTART &&
-		    reason != HQ_LOST_SERVER_RESTART) {
-			task_fail(st, job, f.idx,
-			    "Task was running on a lost worker while never "
-			    "restart flag was set.",
-			    now);
-		} else if (!reason_is_crash(reason)) {
-			task_requeue(st, job, f.idx);
-		} else {
-			if (t->crashes < UINT8_MAX)
-				t->crashes++;
-			if (limit > 0 && t->crashes >= (uint32_t)limit) {
-				char msg[256];
-
-				snprintf(msg, sizeof msg,
-				    "Task was running on a worker that was "
-				    "lost; the task has occurred %u times in "
-				    "this situation and limit was reached.",
-				    t->crashes);
-				task_fail(st, job, f.idx, msg, now);
-			} else {
-				task_requeue(st, job, f.idx);
-			}
-		}
-		job_check_completed(job, now);
-		notify_job(st, job);
+		lost_task(st, job, f.idx, reason, now);
 	}
+	w->mn_job = w->mn_idx = 0;
 	w->nrunning = 0;
 	if (st->hooks.worker_lost)
 		st->hooks.worker_lost(st->hooks.arg, w);
@@ -1459,9 +1655,13 @@ hq_state_destroy(struct hq_state *st)
 		free(w->res_total);
 		free(w->res_used);
 		free(w->inflight);
+		free(w->mn_nodes);
 		free(w);
 	}
 	free(st->workers);
+	for (i = 0; i < st->ngroups; i++)
+		free(st->groups[i]);
+	free(st->groups);
 	for (i = 0; i < st->nresnames; i++)
 		free(st->resnames[i]);
 	free(st->resnames);

@@ -69,6 +69,13 @@ struct hq_jdeps {
 	uint32_t nslots; /* tasks covered by the arrays */
 };
 
+/* The nodes of a multi-node task's current (or last) instance. */
+struct hq_mnrec {
+	uint32_t idx;
+	uint32_t n;
+	uint32_t *nodes; /* worker ids, root first */
+};
+
 struct hq_job {
 	uint32_t id;
 	char *name;
@@ -91,6 +98,9 @@ struct hq_job {
 	uint32_t nerrors;
 	struct hq_jdeps *deps;
 	uint32_t max_id; /* largest task id, for open-job auto ids */
+	struct hq_mnrec *mn; /* multi-node tasks that were assigned */
+	uint32_t nmn;
+	struct hq_u32map mn_index; /* task index -> index into mn */
 };
 
 /* A ready queue entry: task indices [lo, hi) of one job. */
@@ -141,6 +151,16 @@ struct hq_sworker {
 	uint32_t last_job, last_task;
 	uint64_t last_task_ms;
 	uint64_t end_ms; /* end of lifetime (started + time limit), 0: none */
+	uint32_t group_id; /* interned cfg.group: index into hq_state.groups */
+	/*
+	 * Multi-node tasks (spec 2.8): a worker reserved by one has
+	 * mn_job != 0 and no other task in flight. The root (task->worker)
+	 * also holds the task in its in-flight list and owns mn_nodes, the
+	 * ids of every node of the task, root first.
+	 */
+	uint32_t mn_job, mn_idx;
+	uint32_t *mn_nodes;
+	uint32_t mn_nnodes;
 	/* Not journaled: set by the glue. A draining worker (stopping, or
 	 * finishing its running tasks) gets no new tasks. */
 	bool draining;
@@ -148,6 +168,9 @@ struct hq_sworker {
 	 * its tasks until this time (ms), then it is lost with 'await_reason'. */
 	uint64_t reconnect_deadline_ms;
 	enum hq_worker_lost_reason await_reason;
+	/* Not journaled: the last plan kept this worker free of new tasks
+	 * for a waiting multi-node task (runtime info "reserved"). */
+	bool mn_held;
 };
 
 struct hq_state_hooks {
@@ -175,6 +198,9 @@ struct hq_state {
 	/* resource names, ids are indices */
 	char **resnames;
 	uint32_t nresnames;
+	/* worker group names (multi-node tasks), ids are indices */
+	char **groups;
+	uint32_t ngroups;
 	struct hq_rq *rqs;
 	uint32_t nrqs, rqcap;
 	/* ready queues, sorted by priority (desc), then rq */
@@ -217,6 +243,15 @@ const struct hq_jsubmit *hq_job_task_submit(const struct hq_job *job,
 const char *hq_job_task_entry(const struct hq_job *job, uint32_t idx);
 /* Id of the newest job, 0 if none. */
 uint32_t hq_state_last_job_id(const struct hq_state *st);
+/* Is interned request rq a multi-node request (n_nodes > 0)? */
+bool hq_state_rq_multinode(const struct hq_state *st, uint32_t rq);
+/* Workers of the current or last instance of multi-node task idx (root
+ * first; *n of them), or NULL if it never was assigned. */
+const uint32_t *hq_job_task_nodes(const struct hq_job *job, uint32_t idx,
+    uint32_t *n);
+/* The multi-node task holding worker w (reserved), or false. */
+bool hq_sworker_mn_task(const struct hq_state *st, const struct hq_sworker *w,
+    struct hq_job **job, uint32_t *idx);
 /* Resource id of a name, or -1. */
 int32_t hq_state_resource_id(const struct hq_state *st, const char *name);
 /* Total of a worker's resource (0 if it has none). */

@@ -588,6 +588,48 @@ send_cancels(struct server *s, struct wconn *wc)
 	hq_taskrefs_clear(&wc->cancel);
 }
 
+/* A multi-node task goes to its root alone, with the nodes' hostnames. */
+static void
+send_multinode(struct server *s, struct wconn *wc, const struct hq_assign *a)
+{
+	struct hq_job *job = hq_state_job(s->st, a->job);
+	struct hq_task *t = &job->tasks[a->idx];
+	uint32_t desc = t->desc, variant = 0, i;
+	char *entry = (char *)hq_job_task_entry(job, a->idx);
+	struct hq_vmsg m;
+
+	memset(&m, 0, sizeof m);
+	m.kind = HQ_VMSG_ASSIGN;
+	hq_taskrefs_push(&m.refs, job->id, t->id, t->instance);
+	m.descs = &desc;
+	m.variants = &variant;
+	m.entries = entry != NULL ? &entry : NULL;
+	m.nhosts = a->nnodes;
+	m.hosts = hq_xcalloc(a->nnodes, sizeof *m.hosts);
+	for (i = 0; i < a->nnodes; i++) {
+		const struct hq_sworker *w =
+		    hq_state_worker(s->st, s->plan.nodes[a->nodes + i]);
+
+		m.hosts[i] =
+		    w != NULL && w->cfg.hostname ? w->cfg.hostname : (char *)"";
+	}
+	server_send_vmsg(s, wc->conn, &m);
+	free(m.hosts);
+	/* The other nodes only keep the task as a reservation (so that,
+	 * e.g., their idle timeout does not stop them meanwhile). */
+	m.nhosts = 0;
+	m.hosts = NULL;
+	m.entries = NULL;
+	m.secondary = true;
+	for (i = 1; i < a->nnodes; i++) {
+		struct wconn *sc = workers_find(s, s->plan.nodes[a->nodes + i]);
+
+		if (sc != NULL && !sc->stopping)
+			server_send_vmsg(s, sc->conn, &m);
+	}
+	hq_taskrefs_fini(&m.refs);
+}
+
 /*
  * Send the assignments of the last plan (already applied and journalled):
  * one Assign per worker, preceded by the task descriptions it lacks.
@@ -623,6 +665,10 @@ workers_dispatch(struct server *s)
 				send_spec(s, wc, job, t->desc);
 				hq_u32map_put(&wc->sent_specs,
 				    (uint64_t)job->id << 32 | t->desc, 1);
+			}
+			if (a->nnodes > 0) {
+				send_multinode(s, wc, a);
+				continue;
 			}
 			if (refs.n + 1 > dcap) {
 				dcap = dcap ? dcap * 2 : 64;

@@ -3,9 +3,11 @@
  * Running tasks: resources, paths, environment, vfork/exec, time limits,
  * cancel (SIGINT to the group, SIGKILL after 1 s) and the result report.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,9 +27,14 @@
 void
 worker_task_free(struct wtask *t)
 {
+	uint32_t i;
+
 	if (t == NULL)
 		return;
 	hq_ralloc_result_fini(&t->alloc);
+	for (i = 0; i < t->mn_nhosts; i++)
+		free(t->mn_hosts[i]);
+	free(t->mn_hosts);
 	free(t->entry);
 	free(t->task_dir);
 	free(t->out_path);
@@ -241,6 +248,17 @@ build_env(struct worker *w, struct wtask *t, const struct hq_task_paths *p,
 			env_set(e, "HQ_ACCESS_KEY", key, true);
 			free(key);
 		}
+	}
+	if (t->mn_nhosts > 0 && t->task_dir != NULL) {
+		char *nf = hq_xprintf("%s/hq-nodefile", t->task_dir);
+		char *hf = hq_xprintf("%s/hq-hostfile", t->task_dir);
+
+		env_set(e, "HQ_NODE_FILE", nf, true);
+		env_set(e, "HQ_HOST_FILE", hf, true);
+		snprintf(num, sizeof num, "%u", t->mn_nhosts);
+		env_set(e, "HQ_NUM_NODES", num, true);
+		free(nf);
+		free(hf);
 	}
 	if (d->pin == HQ_PIN_TASKSET)
 		env_set(e, "HQ_PIN", "taskset", true);
@@ -476,14 +494,17 @@ open_output(const char *path)
  * vfork + exec rather than posix_spawn, which cannot set PR_SET_PDEATHSIG:
  * a task must not outlive its worker (spec 2.4). The child runs in a new
  * session with default signal dispositions and an empty mask, 'fds' as its
- * stdin/stdout/stderr and nothing else open. Returns 0 and *pid, or the errno
- * of the failed step (the child has then been reaped).
+ * stdin/stdout/stderr and nothing else open, pinned to 'pin' if given.
+ * Returns 0 and *pid, or the errno of the failed step (the child has then
+ * been reaped; *pin_failed tells a pinning failure from the others).
  */
 static int
 task_exec(char *const *argv, char *const *envp, const char *cwd,
-    const int fds[3], pid_t *pid)
+    const int fds[3], const cpu_set_t *pin, size_t pin_size, bool *pin_failed,
+    pid_t *pid)
 {
 	volatile int err = 0;
+	volatile bool pin_err = false;
 	sigset_t all, old;
 	pid_t parent = getpid(), child;
 	int i;
@@ -511,6 +532,12 @@ task_exec(char *const *argv, char *const *envp, const char *cwd,
 		}
 		if (getppid() != parent) /* died before the prctl */
 			_exit(127);
+		/* --pin taskset: the child pins itself, no taskset process. */
+		if (pin != NULL && sched_setaffinity(0, pin_size, pin) != 0) {
+			err = errno;
+			pin_err = true;
+			_exit(127);
+		}
 		for (i = 0; i < 3; i++) {
 			if (fds[i] == i ? fcntl(i, F_SETFD, 0) != 0
 					: dup2(fds[i], i) < 0) {
@@ -534,7 +561,98 @@ task_exec(char *const *argv, char *const *envp, const char *cwd,
 		*pid = child;
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	*pin_failed = pin_err;
 	return err;
+}
+
+/* ---- pinning: --pin taskset sets the task's affinity in the child ---- */
+
+/* The affinity mask of CPU ids "0,1,5" (the cpus labels are CPU ids). */
+static int
+pin_mask(const char *labels, cpu_set_t **maskp, size_t *sizep, char **err)
+{
+	const char *p = labels;
+	unsigned long max = 0, id;
+	cpu_set_t *mask;
+	size_t size;
+	char *end;
+
+	for (p = labels; *p != '\0'; p = *end ? end + 1 : end) {
+		id = strtoul(p, &end, 10);
+		if (end == p || (*end != ',' && *end != '\0') ||
+		    id > 1u << 20) {
+			*err = hq_xprintf("Pinning failed, invalid CPU id in "
+					  "\"%s\"",
+			    labels);
+			return HQ_EINVAL;
+		}
+		if (id > max)
+			max = id;
+	}
+	mask = CPU_ALLOC(max + 1);
+	size = CPU_ALLOC_SIZE(max + 1);
+	CPU_ZERO_S(size, mask);
+	for (p = labels; *p != '\0'; p = *end ? end + 1 : end) {
+		id = strtoul(p, &end, 10);
+		CPU_SET_S(id, size, mask);
+	}
+	*maskp = mask;
+	*sizep = size;
+	return 0;
+}
+
+/* ---- multi-node tasks -----------------------------------------------------
+ */
+
+/* The short name of a host: cut at the first '.', unless an IPv4 address. */
+static char *
+short_hostname(const char *host)
+{
+	struct in_addr a;
+	const char *dot = strchr(host, '.');
+
+	if (dot == NULL || inet_pton(AF_INET, host, &a) == 1)
+		return hq_xstrdup(host);
+	return hq_xstrndup(host, (size_t)(dot - host));
+}
+
+static int
+write_lines(const char *path, char **lines, uint32_t n, bool short_names)
+{
+	FILE *f = fopen(path, "we");
+	uint32_t i;
+	int rc = 0;
+
+	if (f == NULL)
+		return -errno;
+	for (i = 0; i < n; i++) {
+		char *name = short_names ? short_hostname(lines[i])
+					 : hq_xstrdup(lines[i]);
+
+		if (fprintf(f, "%s\n", name) < 0)
+			rc = -EIO;
+		free(name);
+	}
+	if (fclose(f) != 0 && rc == 0)
+		rc = -errno;
+	return rc;
+}
+
+/* hq-nodefile (short names) and hq-hostfile (full names) in the task
+ * dir, the root on the first line of both (spec 2.8). */
+static int
+write_node_files(struct wtask *t)
+{
+	char *nf = hq_xprintf("%s/hq-nodefile", t->task_dir);
+	char *hf = hq_xprintf("%s/hq-hostfile", t->task_dir);
+	int rc;
+
+	rc = write_lines(nf, t->mn_hosts, t->mn_nhosts, true);
+	if (rc == 0)
+		rc = write_lines(hf, t->mn_hosts, t->mn_nhosts, false);
+	free(nf);
+	free(hf);
+	return rc;
 }
 
 /* Start one task whose resources are allocated. false: it failed. */
@@ -545,6 +663,8 @@ task_spawn(struct worker *w, struct wtask *t)
 	struct hq_task_paths p;
 	struct envb env = { NULL, 0, 0 };
 	char *cpus_labels = NULL, **argv = NULL, *err = NULL;
+	cpu_set_t *pin = NULL;
+	size_t pin_size = 0;
 	int fds[3] = { -1, -1, -1 }, pipefd[2] = { -1, -1 }, rc;
 	uint32_t i, argc = 0;
 
@@ -565,7 +685,7 @@ task_spawn(struct worker *w, struct wtask *t)
 		    p.cwd, strerror(errno));
 		goto fail;
 	}
-	if (d->task_dir) {
+	if (d->task_dir || t->mn_nhosts > 0) {
 		char tmpl[4096];
 
 		snprintf(tmpl, sizeof tmpl, "%s/tXXXXXX", w->work_dir);
@@ -575,6 +695,11 @@ task_spawn(struct worker *w, struct wtask *t)
 			goto fail;
 		}
 		t->task_dir = hq_xstrdup(tmpl);
+	}
+	if (t->mn_nhosts > 0 && (rc = write_node_files(t)) != 0) {
+		err = hq_xprintf("Cannot write the node files: %s",
+		    strerror(-rc));
+		goto fail;
 	}
 	/* stdin: /dev/null or a pipe fed from the loop. */
 	if (d->stdin_len > 0) {
@@ -613,16 +738,15 @@ task_spawn(struct worker *w, struct wtask *t)
 	t->rm_err = d->err.rm_if_finished;
 
 	build_env(w, t, &p, &env, &cpus_labels);
-	argv = hq_xcalloc(d->argc + 4, sizeof *argv);
+	argv = hq_xcalloc(d->argc + 1, sizeof *argv);
 	if (d->pin == HQ_PIN_TASKSET) {
 		if (cpus_labels == NULL) {
 			err = hq_xstrdup("Pinning failed, no CPU ids allocated "
 					 "for task");
 			goto fail;
 		}
-		argv[argc++] = (char *)"taskset";
-		argv[argc++] = (char *)"-c";
-		argv[argc++] = cpus_labels;
+		if (pin_mask(cpus_labels, &pin, &pin_size, &err) != 0)
+			goto fail;
 	} else if (d->pin == HQ_PIN_OMP && cpus_labels == NULL) {
 		err = hq_xstrdup("Pinning failed, no CPU ids allocated for "
 				 "task");
@@ -631,7 +755,19 @@ task_spawn(struct worker *w, struct wtask *t)
 	for (i = 0; i < d->argc; i++)
 		argv[argc++] = d->argv[i];
 
-	rc = task_exec(argv, env.v, p.cwd, fds, &t->pid);
+	{
+		bool pin_failed = false;
+
+		rc = task_exec(argv, env.v, p.cwd, fds, pin, pin_size,
+		    &pin_failed, &t->pid);
+		if (rc != 0 && pin_failed) {
+			err = hq_xprintf("Pinning failed, cannot pin the task "
+					 "to CPUs %s: %s",
+			    cpus_labels, strerror(rc));
+			t->pid = 0;
+			goto fail;
+		}
+	}
 	if (rc != 0) {
 		err = spawn_error(d, p.cwd, rc);
 		t->pid = 0;
@@ -674,6 +810,8 @@ out:
 	free(err);
 	free(argv);
 	free(cpus_labels);
+	if (pin != NULL)
+		CPU_FREE(pin);
 	env_free(&env);
 	hq_task_paths_fini(&p);
 }
@@ -705,15 +843,31 @@ unlink_queued(struct worker *w, struct wtask *t)
 void
 worker_start_queued(struct worker *w)
 {
+	struct hq_ralloc_pass pass;
 	struct wtask *t, *next;
 
+	/* One pass in queue order: a task that must wait keeps what it
+	 * needs from the tasks behind it (resalloc.h), so a strict or
+	 * fractional task the server placed here is never starved. */
+	hq_ralloc_pass_begin(w->ralloc, &pass);
 	for (t = w->queue_head; t != NULL; t = next) {
 		const struct hq_task_desc *d = &t->spec->d;
 		int rc;
 
 		next = t->next;
+		if (d->req.v[t->variant].n_nodes > 0) {
+			/* A multi-node task: the server reserved this whole
+			 * worker for it; it takes no resources. */
+			unlink_queued(w, t);
+			if (w->opts.bench)
+				task_bench(w, t);
+			else
+				task_spawn(w, t);
+			continue;
+		}
 		/* The server chose the variant and accounts for it. */
-		rc = hq_ralloc_try(w->ralloc, &d->req.v[t->variant], &t->alloc);
+		rc = hq_ralloc_pass_try(w->ralloc, &pass, &d->req.v[t->variant],
+		    &t->alloc);
 		if (rc == HQ_EINVAL) {
 			/* Can never fit here: the server's view of our
 			 * resources differs from ours. Fail it loudly. */
@@ -732,4 +886,5 @@ worker_start_queued(struct worker *w)
 		else
 			task_spawn(w, t);
 	}
+	hq_ralloc_pass_end(&pass);
 }

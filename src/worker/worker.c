@@ -220,7 +220,7 @@ worker_stop(struct worker *w, enum hq_worker_lost_reason reason, int code)
 void
 worker_check_idle(struct worker *w)
 {
-	if (w->nrunning == 0 && w->nqueued == 0) {
+	if (w->nrunning == 0 && w->nqueued == 0 && w->reserved.n == 0) {
 		if (w->lost_server && !w->stopping) {
 			hq_info("All running tasks finished after the server "
 				"was lost; stopping");
@@ -393,6 +393,16 @@ on_assign(struct worker *w, struct hq_vmsg *m)
 {
 	uint32_t i, idx;
 
+	if (m->secondary) {
+		/* A secondary node of a multi-node task: nothing runs here;
+		 * the worker is busy until the task is cancelled for it. */
+		for (i = 0; i < m->refs.n; i++)
+			hq_taskrefs_push(&w->reserved, m->refs.job[i],
+			    m->refs.task[i], m->refs.instance[i]);
+		worker_check_idle(w);
+		return;
+	}
+
 	for (i = 0; i < m->refs.n; i++) {
 		uint64_t key = (uint64_t)m->refs.job[i] << 32 | m->descs[i];
 		struct wtask *t;
@@ -417,6 +427,12 @@ on_assign(struct worker *w, struct hq_vmsg *m)
 		if (m->entries != NULL && m->entries[i] != NULL) {
 			t->entry = m->entries[i];
 			m->entries[i] = NULL;
+		}
+		if (m->nhosts > 0 && m->refs.n == 1) {
+			t->mn_hosts = m->hosts;
+			t->mn_nhosts = m->nhosts;
+			m->hosts = NULL;
+			m->nhosts = 0;
 		}
 		queue_insert(w, t);
 	}
@@ -444,6 +460,20 @@ on_cancel_refs(struct worker *w, const struct hq_taskrefs *r)
 	uint32_t i;
 
 	for (i = 0; i < r->n; i++) {
+		uint32_t k;
+
+		for (k = 0; k < w->reserved.n; k++) {
+			if (w->reserved.job[k] != r->job[i] ||
+			    w->reserved.task[k] != r->task[i] ||
+			    w->reserved.instance[k] != r->instance[i])
+				continue;
+			w->reserved.n--;
+			w->reserved.job[k] = w->reserved.job[w->reserved.n];
+			w->reserved.task[k] = w->reserved.task[w->reserved.n];
+			w->reserved.instance[k] =
+			    w->reserved.instance[w->reserved.n];
+			break;
+		}
 		for (t = w->queue_head; t != NULL; t = next) {
 			next = t->next;
 			if (!ref_match(t, r, i))
@@ -607,6 +637,9 @@ worker_on_close(struct hq_conn *c, const char *why, void *arg)
 			}
 			w->queue_head = w->queue_tail = NULL;
 			w->nqueued = 0;
+			/* Reservations for the server's multi-node tasks
+			 * end with the server. */
+			hq_taskrefs_clear(&w->reserved);
 		}
 		worker_check_idle(w);
 		return;
@@ -654,7 +687,7 @@ worker_tick_cb(struct ev_loop *loop, ev_timer *tw, int revents)
 		return;
 	worker_check_idle(w);
 	if (w->opts.idle_timeout_ms > 0 && w->nrunning == 0 &&
-	    w->nqueued == 0 &&
+	    w->nqueued == 0 && w->reserved.n == 0 &&
 	    now - w->idle_since_us >= w->opts.idle_timeout_ms * 1000) {
 		hq_info("Idle timeout reached; stopping");
 		worker_stop(w, HQ_LOST_IDLE_TIMEOUT, 0);
@@ -1025,6 +1058,7 @@ out:
 	hq_u32map_fini(&w->spec_index);
 	hq_taskrefs_fini(&w->started);
 	hq_taskrefs_fini(&w->finished);
+	hq_taskrefs_fini(&w->reserved);
 	free(w->started_variant);
 	held_ack(w, UINT64_MAX);
 	free(w->held);

@@ -84,6 +84,9 @@ struct wtask {
 	struct hq_ralloc_result alloc;
 	uint64_t started_ms;
 	char *task_dir;
+	/* multi-node task (run on its root): hostnames of the nodes */
+	char **mn_hosts;
+	uint32_t mn_nhosts;
 	char *out_path, *err_path; /* for rm-if-finished */
 	bool rm_out, rm_err;
 	int stdin_fd;
@@ -125,6 +128,8 @@ struct worker {
 	struct wtask *queue_head, *queue_tail;
 	struct wtask *running;
 	uint32_t nqueued, nrunning;
+	/* secondary node of multi-node tasks: reservations until cancel */
+	struct hq_taskrefs reserved;
 	/* reports for the next flush */
 	struct hq_taskrefs started, finished;
 	uint32_t *started_variant;

@@ -709,6 +709,394 @@ test_resalloc_property_random(void **state)
 	hq_worker_res_fini(&res);
 }
 
+/* ---- queue passes -------------------------------------------------------- */
+
+/* A worker queue for the pass tests: variants in queue order. */
+struct wq {
+	struct hq_res_variant *v[64];
+	struct hq_ralloc_result r[64];
+	bool started[64];
+	uint32_t n;
+};
+
+static uint32_t
+wq_push(struct wq *q, const char *spec)
+{
+	HQ_ASSERT(q->n < 64);
+	q->v[q->n] = variant(spec);
+	q->started[q->n] = false;
+	return q->n++;
+}
+
+/* One pass over the queued (not started) tasks; returns how many
+ * started. With gate false, every task is tried on its own (no pass):
+ * the naive policy the pass replaces. */
+static uint32_t
+wq_pass(struct hq_ralloc *a, struct wq *q, bool gate)
+{
+	struct hq_ralloc_pass p;
+	uint32_t i, n = 0;
+	int rc;
+
+	hq_ralloc_pass_begin(a, &p);
+	for (i = 0; i < q->n; i++) {
+		if (q->v[i] == NULL || q->started[i])
+			continue;
+		rc = gate ? hq_ralloc_pass_try(a, &p, q->v[i], &q->r[i])
+			  : hq_ralloc_try(a, q->v[i], &q->r[i]);
+		assert_true(rc == 0 || rc == HQ_EBUSY);
+		if (rc == 0) {
+			q->started[i] = true;
+			n++;
+		}
+	}
+	hq_ralloc_pass_end(&p);
+	return n;
+}
+
+static void
+wq_finish(struct hq_ralloc *a, struct wq *q, uint32_t i)
+{
+	assert_true(q->started[i]);
+	hq_ralloc_release(a, &q->r[i]);
+	hq_ralloc_result_fini(&q->r[i]);
+	variant_free(q->v[i]);
+	q->v[i] = NULL;
+	q->started[i] = false;
+}
+
+/* Drop finished slots, keeping the queue order. */
+static void
+wq_compact(struct wq *q)
+{
+	uint32_t i, k = 0;
+
+	for (i = 0; i < q->n; i++)
+		if (q->v[i] != NULL) {
+			q->v[k] = q->v[i];
+			q->r[k] = q->r[i];
+			q->started[k] = q->started[i];
+			k++;
+		}
+	q->n = k;
+}
+
+static void
+wq_free(struct hq_ralloc *a, struct wq *q)
+{
+	uint32_t i;
+
+	for (i = 0; i < q->n; i++) {
+		if (q->v[i] == NULL)
+			continue;
+		if (q->started[i]) {
+			hq_ralloc_release(a, &q->r[i]);
+			hq_ralloc_result_fini(&q->r[i]);
+		}
+		variant_free(q->v[i]);
+	}
+	q->n = 0;
+}
+
+/*
+ * The scenario of a strict task on a busy worker: 2x4 CPUs full of 1-CPU
+ * tasks, then "4 compact!" is queued, and every time a small task ends a
+ * new one arrives behind the strict one. Returns after how many finishes
+ * the strict task started (UINT32_MAX: not within 200).
+ */
+static uint32_t
+strict_behind_small(bool gate)
+{
+	static const char *const defs[] = { "cpus=2x4" };
+	struct hq_worker_res res;
+	struct hq_ralloc *a;
+	struct wq q = { .n = 0 };
+	uint32_t i, strict, step, result = UINT32_MAX;
+
+	make_res(defs, 1, &res);
+	a = hq_ralloc_create(&res);
+	for (i = 0; i < 8; i++)
+		wq_push(&q, "cpus=1");
+	assert_int_equal(wq_pass(a, &q, gate), 8);
+	strict = wq_push(&q, "cpus=4 compact!");
+	for (i = 0; i < 4; i++)
+		wq_push(&q, "cpus=1");
+	wq_pass(a, &q, gate);
+	assert_false(q.started[strict]);
+	for (step = 1; step <= 200; step++) {
+		uint32_t live[64], nlive = 0, pick;
+
+		/* a random running small task ends, a new one arrives */
+		for (i = 0; i < q.n; i++)
+			if (q.started[i] && i != strict)
+				live[nlive++] = i;
+		if (nlive == 0)
+			break;
+		pick = live[rng(nlive)];
+		wq_finish(a, &q, pick);
+		if (pick < strict)
+			strict--;
+		wq_compact(&q);
+		wq_push(&q, "cpus=1");
+		wq_pass(a, &q, gate);
+		if (q.started[strict]) {
+			char buf[16];
+
+			/* a whole group, as compact! wants */
+			assert_string_equal(group_counts(&res,
+						&q.r[strict].parts[0], buf,
+						sizeof buf),
+			    q.r[strict].parts[0].index[0] < 4 ? "4,0" : "0,4");
+			result = step;
+			break;
+		}
+	}
+	wq_free(a, &q);
+	hq_ralloc_destroy(a);
+	hq_worker_res_fini(&res);
+	return result;
+}
+
+static void
+test_resalloc_pass_strict_not_starved(void **state)
+{
+	uint32_t k, worst = 0, steps;
+
+	(void)state;
+	/* Trying every queued task on its own starves the strict task:
+	 * each freed CPU goes to the next small one. */
+	assert_int_equal(strict_behind_small(false), UINT32_MAX);
+	/* With passes it starts once one group has drained: at most the 8
+	 * finishes of the tasks that were running. */
+	for (k = 0; k < 50; k++) {
+		steps = strict_behind_small(true);
+		assert_true(steps <= 8);
+		worst = HQ_MAX(worst, steps);
+	}
+	print_message("  compact! behind a stream of 1-CPU tasks starts after "
+		      "at most %u finishes\n",
+	    worst);
+}
+
+/* An amount that does not fit yet is reserved: smaller tasks behind may
+ * use only what is left over, other pools are not affected. */
+static void
+test_resalloc_pass_amount_reservation(void **state)
+{
+	static const char *const defs[] = { "cpus=8", "gpus=[a,b]" };
+	struct hq_worker_res res;
+	struct hq_ralloc *a;
+	struct wq q = { .n = 0 };
+	uint32_t run, big, s1, s2, g1;
+
+	(void)state;
+	make_res(defs, 2, &res);
+	a = hq_ralloc_create(&res);
+	run = wq_push(&q, "cpus=5;gpus=1");
+	assert_int_equal(wq_pass(a, &q, true), 1);
+	big = wq_push(&q, "cpus=6");
+	s1 = wq_push(&q, "cpus=1");
+	g1 = wq_push(&q, "gpus=1");
+	/* 3 CPUs free, 6 reserved: the 1-CPU task waits; the GPU runs */
+	assert_int_equal(wq_pass(a, &q, true), 1);
+	assert_false(q.started[big]);
+	assert_false(q.started[s1]);
+	assert_true(q.started[g1]);
+	/* without the reservation the small one would have started */
+	wq_finish(a, &q, run);
+	/* 8 free: the big one, then 2 left for the small one */
+	assert_int_equal(wq_pass(a, &q, true), 2);
+	assert_true(q.started[big]);
+	assert_true(q.started[s1]);
+	s2 = wq_push(&q, "cpus=2");
+	assert_int_equal(wq_pass(a, &q, true), 0);
+	assert_false(q.started[s2]);
+	wq_free(a, &q);
+	hq_ralloc_destroy(a);
+	hq_worker_res_fini(&res);
+}
+
+/* Fractions that fit the free amount but not one shared index: the task
+ * waits and freezes the pool, so the smaller fraction behind it cannot
+ * take the space it waits for; "all" reserves everything. */
+static void
+test_resalloc_pass_fraction_layout(void **state)
+{
+	static const char *const defs[] = { "cpus=[0,1]", "mem=sum(10)" };
+	struct hq_worker_res res;
+	struct hq_ralloc *a;
+	struct wq q = { .n = 0 };
+	uint32_t t1, t2, t3, t4, all, m;
+	struct hq_buf b;
+
+	(void)state;
+	hq_buf_init(&b);
+	make_res(defs, 2, &res);
+	a = hq_ralloc_create(&res);
+	t1 = wq_push(&q, "cpus=0.6");
+	t2 = wq_push(&q, "cpus=0.6");
+	t3 = wq_push(&q, "cpus=0.6");
+	t4 = wq_push(&q, "cpus=0.3");
+	m = wq_push(&q, "mem=5");
+	/* 0.8 free in total, but 0.4 per index: t3 waits, t4 too */
+	assert_int_equal(wq_pass(a, &q, true), 3);
+	assert_true(q.started[t1] && q.started[t2] && q.started[m]);
+	assert_false(q.started[t3]);
+	assert_false(q.started[t4]);
+	wq_finish(a, &q, t1);
+	assert_int_equal(wq_pass(a, &q, true), 2);
+	assert_string_equal(labels(a, &q.r[t3].parts[0], &b), "0");
+	assert_string_equal(labels(a, &q.r[t4].parts[0], &b), "0");
+	/* "all" behind a running task: waits, and nothing passes it */
+	all = wq_push(&q, "cpus=all");
+	wq_push(&q, "cpus=0.1");
+	assert_int_equal(wq_pass(a, &q, true), 0);
+	wq_finish(a, &q, t2);
+	wq_finish(a, &q, t3);
+	wq_finish(a, &q, t4);
+	assert_int_equal(wq_pass(a, &q, true), 1);
+	assert_true(q.started[all]);
+	/* a request the worker can never serve is refused, not reserved */
+	{
+		struct hq_ralloc_pass p;
+		struct hq_res_variant *v = variant("cpus=3");
+		struct hq_ralloc_result r;
+
+		hq_ralloc_pass_begin(a, &p);
+		assert_int_equal(hq_ralloc_pass_try(a, &p, v, &r), HQ_EINVAL);
+		hq_ralloc_pass_end(&p);
+		variant_free(v);
+	}
+	wq_free(a, &q);
+	hq_ralloc_destroy(a);
+	hq_worker_res_fini(&res);
+	hq_buf_fini(&b);
+}
+
+/* The 4-GPU node fixture: one NUMA node, so every policy gives the same
+ * single group; fractions share a GPU. */
+static void
+test_resalloc_topology_4gpu(void **state)
+{
+	static const char *const pols[] = { "compact", "compact!", "tight",
+		"tight!", "scatter" };
+	char path[1024], spec[64];
+	const char *dir = getenv("HQ_TEST_DATA");
+	struct hq_topo_opts o = {
+		.detect_cpus = true,
+		.detect_gpus_nvidia = true,
+	};
+	struct hq_res_pool *pools = NULL;
+	struct hq_errbuf eb = { "" };
+	struct hq_worker_res res;
+	struct hq_ralloc *a;
+	struct hq_ralloc_result r, r2, r3;
+	struct hq_buf b;
+	uint32_t n = 0, i;
+
+	(void)state;
+	hq_buf_init(&b);
+	snprintf(path, sizeof path, "%s/topo/4gpu.xml",
+	    dir != NULL ? dir : "tests/data");
+	o.xml_path = path;
+	if (hq_topo_detect(&o, &pools, &n, &eb) != 0)
+		fail_msg("%s", eb.msg);
+	if (hq_worker_res_from_pools(pools, n, &res, &eb) != 0)
+		fail_msg("%s", eb.msg);
+	a = hq_ralloc_create(&res);
+	for (i = 0; i < HQ_ARRAY_LEN(pols); i++) {
+		snprintf(spec, sizeof spec, "cpus=4 %s;gpus/nvidia=2 %s",
+		    pols[i], pols[i]);
+		try_ok(a, spec, &r);
+		assert_string_equal(labels(a, &r.parts[0], &b), "0,1,2,3");
+		assert_string_equal(labels(a, &r.parts[1], &b), "0,1");
+		hq_ralloc_release(a, &r);
+		hq_ralloc_result_fini(&r);
+	}
+	/* 1.5 GPUs twice: one whole GPU each, the halves share GPU 1 (the
+	 * partially used index is listed last) */
+	try_ok(a, "gpus/nvidia=1.5", &r);
+	try_ok(a, "gpus/nvidia=1.5", &r2);
+	assert_string_equal(labels(a, &r.parts[0], &b), "0,1");
+	assert_string_equal(labels(a, &r2.parts[0], &b), "2,1");
+	assert_int_equal(try_spec(a, "gpus/nvidia=2", &r3), HQ_EBUSY);
+	assert_int_equal(try_spec(a, "gpus/nvidia=1.5", &r3), HQ_EBUSY);
+	try_ok(a, "gpus/nvidia=1", &r3);
+	assert_string_equal(labels(a, &r3.parts[0], &b), "3");
+	hq_ralloc_release(a, &r3);
+	hq_ralloc_result_fini(&r3);
+	hq_ralloc_release(a, &r2);
+	hq_ralloc_result_fini(&r2);
+	assert_int_equal(try_spec(a, "gpus/nvidia=all", &r3), HQ_EBUSY);
+	hq_ralloc_release(a, &r);
+	hq_ralloc_result_fini(&r);
+	try_ok(a, "gpus/nvidia=all", &r3);
+	assert_string_equal(labels(a, &r3.parts[0], &b), "0,1,2,3");
+	hq_ralloc_result_fini(&r3);
+	hq_ralloc_destroy(a);
+	hq_worker_res_fini(&res);
+	hq_buf_fini(&b);
+}
+
+/* --coupling: a later entry of a request prefers the group coupled to
+ * the groups the earlier entries took. */
+static void
+test_resalloc_coupling(void **state)
+{
+	static const char *const defs[] = { "cpus=2x2", "gpus=[[a],[b]]" };
+	struct hq_worker_res res;
+	struct hq_errbuf eb = { "" };
+	struct hq_ralloc *a;
+	struct hq_ralloc_result busy, r;
+	struct hq_buf b;
+
+	(void)state;
+	hq_buf_init(&b);
+	make_res(defs, 2, &res);
+	if (hq_parse_coupling("cpus[0]:gpus[0],cpus[1]:gpus[1]", &res, &eb))
+		fail_msg("%s", eb.msg);
+	a = hq_ralloc_create(&res);
+	/* cpus group 0 half busy: 2 cpus come from group 1, and the GPU
+	 * coupled to it is b (without coupling: the lowest, a) */
+	try_ok(a, "cpus=1", &busy);
+	assert_string_equal(labels(a, &busy.parts[0], &b), "0");
+	try_ok(a, "cpus=2;gpus=1", &r);
+	assert_string_equal(labels(a, &r.parts[0], &b), "2,3");
+	assert_string_equal(labels(a, &r.parts[1], &b), "b");
+	hq_ralloc_release(a, &r);
+	hq_ralloc_result_fini(&r);
+	/* the GPU first: a; then the CPU from the group coupled to a */
+	try_ok(a, "gpus=1;cpus=1", &r);
+	assert_string_equal(labels(a, &r.parts[0], &b), "a");
+	assert_string_equal(labels(a, &r.parts[1], &b), "1");
+	hq_ralloc_release(a, &r);
+	hq_ralloc_result_fini(&r);
+	/* scatter ignores coupling */
+	try_ok(a, "cpus=2 scatter;gpus=2", &r);
+	assert_string_equal(labels(a, &r.parts[1], &b), "a,b");
+	hq_ralloc_release(a, &r);
+	hq_ralloc_result_fini(&r);
+	hq_ralloc_release(a, &busy);
+	hq_ralloc_result_fini(&busy);
+	hq_ralloc_destroy(a);
+	hq_worker_res_fini(&res);
+
+	/* weights decide: group 0 is tied more strongly to b */
+	make_res(defs, 2, &res);
+	if (hq_parse_coupling("cpus[0]:gpus[0]=10,cpus[0]:gpus[1]=300", &res,
+		&eb))
+		fail_msg("%s", eb.msg);
+	a = hq_ralloc_create(&res);
+	try_ok(a, "cpus=2 tight;gpus=1", &r);
+	assert_string_equal(labels(a, &r.parts[0], &b), "0,1");
+	assert_string_equal(labels(a, &r.parts[1], &b), "b");
+	hq_ralloc_release(a, &r);
+	hq_ralloc_result_fini(&r);
+	hq_ralloc_destroy(a);
+	hq_worker_res_fini(&res);
+	hq_buf_fini(&b);
+}
+
 int
 main(void)
 {
@@ -724,6 +1112,11 @@ main(void)
 		cmocka_unit_test(test_resalloc_rollback),
 		cmocka_unit_test(test_resalloc_topology_2x2x8),
 		cmocka_unit_test(test_resalloc_property_random),
+		cmocka_unit_test(test_resalloc_pass_strict_not_starved),
+		cmocka_unit_test(test_resalloc_pass_amount_reservation),
+		cmocka_unit_test(test_resalloc_pass_fraction_layout),
+		cmocka_unit_test(test_resalloc_topology_4gpu),
+		cmocka_unit_test(test_resalloc_coupling),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,6 +33,8 @@ struct rspec {
 	struct {
 		uint64_t cpus, gpus;
 		uint64_t min_time_ms;
+		uint32_t n_nodes;      /* > 0: multi-node, no resources */
+		enum hq_policy policy; /* of the cpus entry */
 	} v[3];
 };
 
@@ -56,9 +58,15 @@ req_init(struct hq_res_request *r, const struct rspec *rs)
 
 		v->weight = ONE;
 		v->min_time_ms = rs->v[i].min_time_ms;
+		v->n_nodes = rs->v[i].n_nodes;
 		v->e = hq_xcalloc(2, sizeof *v->e);
-		if (rs->v[i].cpus)
+		if (v->n_nodes > 0)
+			continue;
+		if (rs->v[i].cpus) {
 			entry_init(&v->e[v->n++], "cpus", rs->v[i].cpus);
+			if (rs->v[i].cpus != ALL)
+				v->e[v->n - 1].policy = rs->v[i].policy;
+		}
 		if (rs->v[i].gpus)
 			entry_init(&v->e[v->n++], "gpus", rs->v[i].gpus);
 	}
@@ -119,6 +127,9 @@ pool_init(struct hq_res_pool *p, const char *name, uint32_t n)
 		p->labels[i] = hq_xprintf("%u", i);
 }
 
+static const char *worker_group; /* group of the next worker() */
+static uint32_t worker_min_util; /* x10000, of the next worker() */
+
 /* Worker 'id' with cpus, gpus (0: none) and a lifetime end (0: none). */
 static void
 worker(struct hq_state *st, uint32_t id, uint32_t ncpus, uint32_t ngpus,
@@ -133,6 +144,8 @@ worker(struct hq_state *st, uint32_t id, uint32_t ncpus, uint32_t ngpus,
 	ev.time_ms = tnow++;
 	ev.u.wconn.worker_id = id;
 	c->hostname = hq_xprintf("node%u", id);
+	c->group = hq_xstrdup(worker_group ? worker_group : "default");
+	c->min_utilization = worker_min_util;
 	c->time_limit_ms = time_limit_ms;
 	c->started_ms = 0;
 	c->res.n = ngpus ? 2 : 1;
@@ -178,6 +191,46 @@ run1(struct hq_state *st, enum hq_run_kind kind, uint32_t job,
 	return run1v(st, kind, job, worker_id, idx, 0);
 }
 
+/* ASSIGNED of one multi-node task to 'nodes' (root first). */
+static int
+run_nodes(struct hq_state *st, uint32_t job, uint32_t idx,
+    const uint32_t *nodes, uint32_t n)
+{
+	struct hq_event ev;
+	struct hq_errbuf eb = { "" };
+	uint32_t task = hq_state_job(st, job)->tasks[idx].id;
+	int rc;
+
+	memset(&ev, 0, sizeof ev);
+	ev.kind = HQ_EV_TASK_RUN;
+	ev.time_ms = tnow++;
+	ev.u.run.kind = HQ_RUN_ASSIGNED;
+	ev.u.run.job = job;
+	ev.u.run.worker = nodes[0];
+	ev.u.run.n = 1;
+	ev.u.run.tasks = &task;
+	ev.u.run.nnodes = n;
+	ev.u.run.nodes = (uint32_t *)nodes;
+	rc = hq_state_apply(st, &ev, &eb);
+	if (rc != 0)
+		print_message("  multi-node %u@%u rejected: %s\n", job, task,
+		    eb.msg);
+	return rc;
+}
+
+/* Apply one planned assignment as its ASSIGNED event. */
+static int
+apply_one(struct hq_state *st, const struct hq_plan *p, uint32_t i)
+{
+	const struct hq_assign *a = &p->a[i];
+
+	if (a->nnodes > 0)
+		return run_nodes(st, a->job, a->idx, p->nodes + a->nodes,
+		    a->nnodes);
+	return run1v(st, HQ_RUN_ASSIGNED, a->job, a->worker, a->idx,
+	    a->variant);
+}
+
 /* Apply a plan as ASSIGNED events, one per task. */
 static void
 apply_plan(struct hq_state *st, const struct hq_plan *p)
@@ -185,10 +238,7 @@ apply_plan(struct hq_state *st, const struct hq_plan *p)
 	uint32_t i;
 
 	for (i = 0; i < p->n; i++)
-		assert_int_equal(run1v(st, HQ_RUN_ASSIGNED, p->a[i].job,
-				     p->a[i].worker, p->a[i].idx,
-				     p->a[i].variant),
-		    0);
+		assert_int_equal(apply_one(st, p, i), 0);
 }
 
 static uint32_t
@@ -209,6 +259,16 @@ used_of(const struct hq_state *st, uint32_t w, const char *res)
 	int32_t rid = hq_state_resource_id(st, res);
 
 	return rid < 0 ? 0 : hq_sworker_used(hq_state_worker(st, w), rid);
+}
+
+static uint32_t
+plan_mn_count(const struct hq_plan *p)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < p->n; i++)
+		n += p->a[i].nnodes > 0;
+	return n;
 }
 
 /* ---- checks ------------------------------------------------------------ */
@@ -367,6 +427,7 @@ check_priority(const struct hq_state *st, const struct hq_plan *p,
 
 			if (hb->priority <= jd->d->priority ||
 			    hb->nready <= planned[b] || hrq->req.n != 1 ||
+			    hq_state_rq_multinode(st, hb->rq) ||
 			    !hq_sched_variant_possible(st, w, hb->rq, 0, now))
 				continue;
 			for (k = 0; k < hrq->req.v[0].n; k++) {
@@ -388,6 +449,177 @@ check_priority(const struct hq_state *st, const struct hq_plan *p,
 	free(left);
 	free(planned);
 	free(multi);
+	return bad;
+}
+
+/*
+ * Multi-node assignments take n_nodes distinct online workers of one
+ * group that had nothing in flight and get nothing else in the plan;
+ * single-node tasks never go to reserved workers. Returns violations.
+ */
+static uint32_t
+check_multinode(const struct hq_state *st, const struct hq_plan *p)
+{
+	uint32_t i, k, j, bad = 0;
+	uint32_t *uses = hq_xcalloc(st->workers_cap + 1, sizeof *uses);
+
+	for (i = 0; i < p->n; i++) {
+		const struct hq_assign *a = &p->a[i];
+
+		if (a->nnodes == 0) {
+			uses[a->worker]++;
+			continue;
+		}
+		for (k = 0; k < a->nnodes; k++)
+			uses[p->nodes[a->nodes + k]] += 1000;
+	}
+	for (i = 0; i < p->n; i++) {
+		const struct hq_assign *a = &p->a[i];
+		const struct hq_job *job = hq_state_job(st, a->job);
+		const struct hq_rq *rq =
+		    &st->rqs[job->descs[job->tasks[a->idx].desc].rq];
+		const struct hq_sworker *root = hq_state_worker(st, a->worker);
+
+		if (a->nnodes == 0) {
+			if (root->mn_job != 0 ||
+			    rq->req.v[a->variant].n_nodes) {
+				print_message("  plan[%u]: single-node slot on "
+					      "reserved worker %u or for a "
+					      "multi-node task\n",
+				    i, a->worker);
+				bad++;
+			}
+			continue;
+		}
+		if (rq->req.v[0].n_nodes != a->nnodes ||
+		    p->nodes[a->nodes] != a->worker) {
+			print_message("  plan[%u]: %u nodes for n_nodes %u\n",
+			    i, a->nnodes, rq->req.v[0].n_nodes);
+			bad++;
+		}
+		for (k = 0; k < a->nnodes; k++) {
+			uint32_t id = p->nodes[a->nodes + k];
+			const struct hq_sworker *w = hq_state_worker(st, id);
+
+			for (j = 0; j < k; j++)
+				if (p->nodes[a->nodes + j] == id)
+					bad++;
+			if (w == NULL || !w->online || w->draining ||
+			    w->ninflight > 0 || w->mn_job != 0 ||
+			    w->group_id != root->group_id || uses[id] != 1000) {
+				print_message("  plan[%u]: node %u unusable "
+					      "(inflight %u, reserved %u, "
+					      "uses %u)\n",
+				    i, id, w ? w->ninflight : 0,
+				    w ? w->mn_job : 0, uses[id]);
+				bad++;
+			}
+		}
+	}
+	free(uses);
+	return bad;
+}
+
+/* Is a planned task of (prio, job) after a waiting one of (hprio, hjob)
+ * in scheduling order? */
+static bool
+after(int32_t prio, uint32_t job, int32_t hprio, uint32_t hjob)
+{
+	return prio < hprio || (prio == hprio && job > hjob);
+}
+
+/*
+ * No priority inversion against multi-node tasks: the first multi-node
+ * task in scheduling order that the plan leaves waiting must not find, in
+ * some group, n_nodes workers that were idle before the plan and got only
+ * tasks later in the order (or nothing). Returns violations.
+ */
+static uint32_t
+check_multinode_priority(const struct hq_state *st, const struct hq_plan *p,
+    uint64_t now)
+{
+	uint32_t b, i, g, k, bad = 0, hjob = 0, hidx = 0, best = UINT32_MAX;
+	uint32_t *cnt = hq_xcalloc(st->ngroups + 1, sizeof *cnt);
+	const struct hq_res_variant *v;
+
+	for (b = 0; b < st->nbuckets; b++) {
+		const struct hq_bucket *bk = st->buckets[b];
+		bool found = false;
+		uint32_t r;
+
+		if (!hq_state_rq_multinode(st, bk->rq) || bk->nready == 0)
+			continue;
+		if (best != UINT32_MAX &&
+		    bk->priority < st->buckets[best]->priority)
+			continue;
+		for (r = 0; r < bk->len && !found; r++) {
+			const struct hq_rrange *rr = hq_bucket_range(bk, r);
+			const struct hq_job *job = hq_state_job(st, rr->job);
+
+			for (i = rr->lo; job && i < rr->hi && !found; i++) {
+				bool in_plan = false;
+
+				if (!(job->tasks[i].flags & HQ_TF_READY))
+					continue;
+				for (k = 0; k < p->n; k++)
+					if (p->a[k].job == rr->job &&
+					    p->a[k].idx == i)
+						in_plan = true;
+				if (in_plan)
+					continue;
+				found = true;
+				if (best == UINT32_MAX ||
+				    bk->priority >
+					st->buckets[best]->priority ||
+				    rr->job < hjob) {
+					best = b;
+					hjob = rr->job;
+					hidx = i;
+				}
+			}
+		}
+	}
+	if (best == UINT32_MAX) {
+		free(cnt);
+		return 0;
+	}
+	v = &st->rqs[st->buckets[best]->rq].req.v[0];
+	for (i = 1; i < st->workers_cap; i++) {
+		const struct hq_sworker *w = hq_state_worker(st, i);
+		bool ok = true;
+
+		if (w == NULL || !w->online || w->draining || w->mn_job != 0 ||
+		    w->ninflight > 0 ||
+		    (v->min_time_ms && w->end_ms &&
+			(w->end_ms <= now || w->end_ms - now < v->min_time_ms)))
+			continue;
+		for (k = 0; k < p->n && ok; k++) {
+			const struct hq_assign *a = &p->a[k];
+			const struct hq_job *job = hq_state_job(st, a->job);
+			int32_t prio =
+			    job->descs[job->tasks[a->idx].desc].d->priority;
+			bool here = a->worker == i;
+			uint32_t j;
+
+			for (j = 0; j < a->nnodes; j++)
+				here |= p->nodes[a->nodes + j] == i;
+			if (here &&
+			    !after(prio, a->job, st->buckets[best]->priority,
+				hjob))
+				ok = false;
+		}
+		if (ok)
+			cnt[w->group_id]++;
+	}
+	for (g = 0; g < st->ngroups; g++)
+		if (cnt[g] >= v->n_nodes) {
+			print_message("  multi-node %u@%u (priority %d) waits "
+				      "while group %u has %u workers for it\n",
+			    hjob, hq_state_job(st, hjob)->tasks[hidx].id,
+			    st->buckets[best]->priority, g, cnt[g]);
+			bad++;
+		}
+	free(cnt);
 	return bad;
 }
 
@@ -423,7 +655,7 @@ static void
 test_sched_capacity_and_layers(void **unused)
 {
 	struct hq_state *st = hq_state_create();
-	struct hq_plan p = { NULL, 0, 0 };
+	struct hq_plan p = { 0 };
 	struct hq_sched_opts o1 = { .layers = 1 }, o2 = { .layers = 2 };
 
 	(void)unused;
@@ -472,7 +704,7 @@ static void
 test_sched_priorities(void **unused)
 {
 	struct hq_state *st = hq_state_create();
-	struct hq_plan p = { NULL, 0, 0 };
+	struct hq_plan p = { 0 };
 	struct hq_sched_opts o = { .layers = 1 };
 	uint32_t layers;
 
@@ -530,7 +762,7 @@ static void
 test_sched_fifo_within_priority(void **unused)
 {
 	struct hq_state *st = hq_state_create();
-	struct hq_plan p = { NULL, 0, 0 };
+	struct hq_plan p = { 0 };
 	struct hq_sched_opts o = { .layers = 1 };
 	uint32_t i;
 
@@ -585,7 +817,7 @@ static void
 test_sched_fifo_across_requests(void **unused)
 {
 	struct hq_state *st = hq_state_create();
-	struct hq_plan p = { NULL, 0, 0 };
+	struct hq_plan p = { 0 };
 	struct hq_sched_opts o = { .layers = 1 };
 	struct rspec b;
 	uint32_t first;
@@ -619,7 +851,7 @@ static void
 test_sched_resource_fit(void **unused)
 {
 	struct hq_state *st = hq_state_create();
-	struct hq_plan p = { NULL, 0, 0 };
+	struct hq_plan p = { 0 };
 	struct hq_sched_opts o = { .layers = 2 };
 	struct rspec g;
 
@@ -657,7 +889,7 @@ static void
 test_sched_policy_all(void **unused)
 {
 	struct hq_state *st = hq_state_create();
-	struct hq_plan p = { NULL, 0, 0 };
+	struct hq_plan p = { 0 };
 	struct hq_sched_opts o = { .layers = 1 };
 	struct rspec ga;
 
@@ -707,7 +939,7 @@ static void
 test_sched_variants(void **unused)
 {
 	struct hq_state *st = hq_state_create();
-	struct hq_plan p = { NULL, 0, 0 };
+	struct hq_plan p = { 0 };
 	struct hq_sched_opts o = { .layers = 1 };
 	struct rspec gv;
 
@@ -748,7 +980,7 @@ static void
 test_sched_variant_accounting(void **unused)
 {
 	struct hq_state *st = hq_state_create();
-	struct hq_plan p = { NULL, 0, 0 };
+	struct hq_plan p = { 0 };
 	struct hq_sched_opts o = { .layers = 1 };
 	struct rspec v;
 	char bugs[512] = "";
@@ -798,7 +1030,7 @@ static void
 test_sched_time_request(void **unused)
 {
 	struct hq_state *st = hq_state_create();
-	struct hq_plan p = { NULL, 0, 0 };
+	struct hq_plan p = { 0 };
 	struct hq_sched_opts o = { .layers = 1 };
 	struct rspec t30, t120;
 	const uint64_t min = 60000;
@@ -843,7 +1075,7 @@ static void
 test_sched_draining(void **unused)
 {
 	struct hq_state *st = hq_state_create();
-	struct hq_plan p = { NULL, 0, 0 };
+	struct hq_plan p = { 0 };
 	struct hq_sched_opts o = { .layers = 2 };
 
 	(void)unused;
@@ -896,16 +1128,30 @@ rndn(uint64_t *s, uint32_t n)
 	return (uint32_t)(rnd(s) % n);
 }
 
-/* A random request; multi-variant ones only when 'variants'. */
+/* A random request; multi-variant ones only when 'variants'; with 'mn'
+ * also multi-node requests and strict or scatter policies. */
 static void
-random_rspec(uint64_t *seed, struct rspec *r, bool variants)
+random_rspec(uint64_t *seed, struct rspec *r, bool variants, bool mn)
 {
 	static const uint64_t amounts[] = { ONE / 2, ONE, ONE, 2 * ONE, 3 * ONE,
 		4 * ONE, 8 * ONE, 24 * ONE, ALL };
+	static const enum hq_policy pols[] = { HQ_POLICY_COMPACT,
+		HQ_POLICY_FORCE_COMPACT, HQ_POLICY_TIGHT, HQ_POLICY_FORCE_TIGHT,
+		HQ_POLICY_SCATTER };
 
 	memset(r, 0, sizeof *r);
 	r->nv = 1;
 	r->v[0].cpus = amounts[rndn(seed, HQ_ARRAY_LEN(amounts))];
+	if (mn) {
+		r->v[0].policy = pols[rndn(seed, HQ_ARRAY_LEN(pols))];
+		if (rndn(seed, 4) == 0) {
+			r->v[0].cpus = 0;
+			r->v[0].n_nodes = 1 + rndn(seed, 3);
+			if (rndn(seed, 4) == 0)
+				r->v[0].min_time_ms = 20 * 60000;
+			return;
+		}
+	}
 	switch (rndn(seed, variants ? 6 : 4)) {
 	case 0:
 		r->v[0].gpus = rndn(seed, 2) ? ONE : 2 * ONE;
@@ -935,6 +1181,7 @@ struct prop_result {
 	uint32_t acct_bad;
 	uint32_t rounds;
 	uint64_t assigned;
+	uint64_t multinode; /* multi-node tasks assigned */
 };
 
 /*
@@ -943,10 +1190,10 @@ struct prop_result {
  * must be valid; at the end every task that fits some worker is finished.
  */
 static void
-prop_run(uint64_t seed, bool variants, struct prop_result *res)
+prop_run(uint64_t seed, bool variants, bool mn, struct prop_result *res)
 {
 	struct hq_state *st = hq_state_create();
-	struct hq_plan p = { NULL, 0, 0 };
+	struct hq_plan p = { 0 };
 	struct hq_sched_opts o = { .layers = 2 };
 	uint64_t seed0 = seed;
 	uint32_t nw = 1 + rndn(&seed, 8), njobs = 5 + rndn(&seed, 20);
@@ -954,14 +1201,19 @@ prop_run(uint64_t seed, bool variants, struct prop_result *res)
 	const uint64_t now = 1000;
 
 	memset(res, 0, sizeof *res);
-	for (i = 1; i <= nw; i++)
+	for (i = 1; i <= nw; i++) {
+		static const char *const groups[] = { "g0", "g1", "g2" };
+
+		worker_group = mn ? groups[rndn(&seed, 3)] : NULL;
 		worker(st, i, 1 + rndn(&seed, 16),
 		    rndn(&seed, 3) == 0 ? 1 + rndn(&seed, 4) : 0,
 		    rndn(&seed, 4) == 0 ? 10 * 60000 : 0);
+	}
+	worker_group = NULL;
 	for (j = 1; j <= njobs; j++) {
 		struct rspec r;
 
-		random_rspec(&seed, &r, variants);
+		random_rspec(&seed, &r, variants, mn);
 		submit(st, j, 0, 1 + rndn(&seed, 200), &r,
 		    (int32_t)rndn(&seed, 3));
 	}
@@ -975,13 +1227,15 @@ prop_run(uint64_t seed, bool variants, struct prop_result *res)
 			break;
 		res->plan_bad += check_plan(st, &p, o.layers, now);
 		res->plan_bad += check_priority(st, &p, o.layers, now);
+		res->plan_bad += check_multinode(st, &p);
+		res->plan_bad += check_multinode_priority(st, &p, now);
 		if (res->plan_bad > 0)
 			break;
 		for (i = 0; i < p.n; i++) {
-			if (run1v(st, HQ_RUN_ASSIGNED, p.a[i].job,
-				p.a[i].worker, p.a[i].idx,
-				p.a[i].variant) != 0)
+			if (apply_one(st, &p, i) != 0)
 				res->plan_bad++;
+			if (p.a[i].nnodes > 0)
+				res->multinode++;
 		}
 		res->assigned += p.n;
 		res->acct_bad += check_accounting(st, o.layers);
@@ -1082,7 +1336,7 @@ test_sched_property_random(void **unused)
 
 	(void)unused;
 	for (seed = 1; seed <= 40; seed++) {
-		prop_run(seed * 7919, false, &r);
+		prop_run(seed * 7919, false, false, &r);
 		if (r.plan_bad || r.acct_bad)
 			fail_msg("seed %llu: %u bad plan entries, %u "
 				 "over-committed resources",
@@ -1105,7 +1359,7 @@ test_sched_property_random_variants(void **unused)
 
 	(void)unused;
 	for (seed = 1; seed <= 40; seed++) {
-		prop_run(seed * 104729, true, &r);
+		prop_run(seed * 104729, true, false, &r);
 		if (r.plan_bad)
 			fail_msg("seed %llu: %u bad plan entries",
 			    (unsigned long long)seed * 104729, r.plan_bad);
@@ -1116,6 +1370,257 @@ test_sched_property_random_variants(void **unused)
 			 "worker's committed resources exceeded total x "
 			 "layers",
 		    acct_bad);
+}
+
+/* Multi-node tasks and strict policies mixed with single-node ones on
+ * workers of three groups: every plan valid, no inversion, no starvation. */
+static void
+test_sched_property_random_multinode(void **unused)
+{
+	uint64_t seed, mn = 0, total = 0;
+	struct prop_result r;
+
+	(void)unused;
+	for (seed = 1; seed <= 60; seed++) {
+		prop_run(seed * 15485863, seed % 3 == 0, true, &r);
+		if (r.plan_bad || r.acct_bad)
+			fail_msg("seed %llu: %u bad plan entries, %u "
+				 "over-committed resources",
+			    (unsigned long long)seed * 15485863, r.plan_bad,
+			    r.acct_bad);
+		mn += r.multinode;
+		total += r.assigned;
+	}
+	/* the runs did exercise multi-node tasks */
+	assert_true(mn > 100);
+	print_message("  60 runs, %llu assignments, %llu multi-node\n",
+	    (unsigned long long)total, (unsigned long long)mn);
+}
+
+static const struct rspec *
+nodes(uint32_t n)
+{
+	static struct rspec r[4];
+	static uint32_t k;
+	struct rspec *x = &r[k++ % HQ_ARRAY_LEN(r)];
+
+	memset(x, 0, sizeof *x);
+	x->nv = 1;
+	x->v[0].n_nodes = n;
+	return x;
+}
+
+/* --nodes 2 takes two idle workers of one group, exclusively, and frees
+ * them when it ends; --nodes 3 never fits a group of two. */
+static void
+test_sched_multinode(void **unused)
+{
+	struct hq_state *st = hq_state_create();
+	struct hq_plan p = { 0 };
+	struct hq_sched_opts o = { .layers = 2 };
+	const struct hq_sworker *w1, *w2, *w3;
+	uint32_t n;
+	const uint32_t *nl;
+
+	(void)unused;
+	worker_group = "a";
+	worker(st, 1, 4, 0, 0);
+	worker_group = "b";
+	worker(st, 2, 4, 0, 0);
+	worker_group = "a";
+	worker(st, 3, 4, 0, 0);
+	worker_group = NULL;
+	w1 = hq_state_worker(st, 1);
+	w2 = hq_state_worker(st, 2);
+	w3 = hq_state_worker(st, 3);
+	submit(st, 1, 0, 2, nodes(2), 0);
+	submit(st, 2, 0, 1, nodes(3), 0);
+	submit(st, 3, 0, 20, cpus(ONE), 0);
+	assert_true(hq_sched_variant_possible(st, w1,
+	    hq_state_job(st, 1)->descs[0].rq, 0, tnow));
+	assert_false(hq_sched_variant_possible(st, w1,
+	    hq_state_job(st, 2)->descs[0].rq, 0, tnow));
+	hq_sched_plan(st, tnow, &o, &p);
+	assert_int_equal(check_plan(st, &p, 2, tnow), 0);
+	assert_int_equal(check_multinode(st, &p), 0);
+	/* job 1 task 0 on workers 1 and 3 (root 1); task 1 waits; the
+	 * cpus tasks fill worker 2 (two layers) */
+	assert_int_equal(plan_count(&p, 1, 0), 1);
+	assert_int_equal(p.a[0].nnodes, 2);
+	assert_int_equal(p.a[0].worker, 1);
+	assert_int_equal(p.nodes[p.a[0].nodes + 1], 3);
+	assert_int_equal(plan_count(&p, 2, 0), 0);
+	assert_int_equal(plan_count(&p, 3, 2), 8);
+	assert_int_equal(plan_count(&p, 3, 1) + plan_count(&p, 3, 3), 0);
+	apply_plan(st, &p);
+	assert_int_equal(w1->mn_job, 1);
+	assert_int_equal(w3->mn_job, 1);
+	assert_int_equal(w2->mn_job, 0);
+	nl = hq_job_task_nodes(hq_state_job(st, 1), 0, &n);
+	assert_non_null(nl);
+	assert_int_equal(n, 2);
+	/* reserved workers get nothing; a single-node ASSIGNED there or a
+	 * multi-node one on busy workers is rejected */
+	hq_sched_plan(st, tnow, &o, &p);
+	assert_int_equal(p.n, 0);
+	assert_int_not_equal(run1(st, HQ_RUN_ASSIGNED, 3, 3, 10), 0);
+	{
+		uint32_t bad[2] = { 2, 3 };
+
+		assert_int_not_equal(run_nodes(st, 1, 1, bad, 2), 0);
+	}
+	/* the task starts and ends on its root: both workers are free */
+	assert_int_equal(run1(st, HQ_RUN_STARTED, 1, 1, 0), 0);
+	assert_int_equal(hq_state_worker(st, 1)->nrunning, 1);
+	assert_int_equal(run1(st, HQ_RUN_FINISHED, 1, 1, 0), 0);
+	assert_int_equal(w1->mn_job, 0);
+	assert_int_equal(w3->mn_job, 0);
+	hq_sched_plan(st, tnow, &o, &p);
+	assert_int_equal(plan_count(&p, 1, 0), 1);
+	assert_int_equal(p.a[0].nnodes, 2);
+	apply_plan(st, &p);
+	hq_plan_fini(&p);
+	hq_state_destroy(st);
+}
+
+/*
+ * A waiting multi-node task holds busy workers so that they drain: newer
+ * single-node work does not go there; older or higher-priority work does.
+ */
+static void
+test_sched_multinode_hold(void **unused)
+{
+	struct hq_state *st = hq_state_create();
+	struct hq_plan p = { 0 };
+	struct hq_sched_opts o = { .layers = 2 };
+
+	(void)unused;
+	worker(st, 1, 2, 0, 0);
+	worker(st, 2, 2, 0, 0);
+	worker(st, 3, 2, 0, 0);
+	/* job 1 keeps workers 1 and 2 busy (one task each) */
+	submit(st, 1, 0, 2, cpus(ONE), 0);
+	assert_int_equal(run1(st, HQ_RUN_ASSIGNED, 1, 1, 0), 0);
+	assert_int_equal(run1(st, HQ_RUN_ASSIGNED, 1, 2, 1), 0);
+	/* worker 3 is busy too: the 3-node task cannot start now */
+	submit(st, 2, 0, 1, cpus(ONE), 0);
+	assert_int_equal(run1(st, HQ_RUN_ASSIGNED, 2, 3, 0), 0);
+	submit(st, 3, 0, 1, nodes(3), 0);
+	submit(st, 4, 0, 100, cpus(ONE), 0);  /* newer: must not take them */
+	submit(st, 5, 0, 100, cpus(ONE), 10); /* higher priority: may */
+	hq_sched_plan(st, tnow, &o, &p);
+	assert_int_equal(plan_count(&p, 3, 0), 0);
+	assert_int_equal(plan_count(&p, 4, 0), 0);
+	/* priority 10 first: 3 workers x 2 cpus x 2 layers minus 3 used */
+	assert_int_equal(plan_count(&p, 5, 0), 9);
+	assert_int_equal(p.nheld, 3);
+	assert_int_equal(check_multinode_priority(st, &p, tnow), 0);
+	/* without the high-priority job: nothing at all goes out */
+	{
+		struct hq_event ev;
+		struct hq_errbuf eb = { "" };
+
+		memset(&ev, 0, sizeof ev);
+		ev.kind = HQ_EV_JOBS_CANCELED;
+		ev.time_ms = tnow++;
+		ev.u.jobs.n = 1;
+		ev.u.jobs.ids = hq_xcalloc(1, sizeof *ev.u.jobs.ids);
+		ev.u.jobs.ids[0] = 5;
+		assert_int_equal(hq_state_apply(st, &ev, &eb), 0);
+		hq_event_fini(&ev);
+	}
+	hq_sched_plan(st, tnow, &o, &p);
+	assert_int_equal(p.n, 0);
+	assert_int_equal(p.nheld, 3);
+	/* as the running tasks end, nothing replaces them; the last one
+	 * lets the multi-node task start */
+	assert_int_equal(run1(st, HQ_RUN_FINISHED, 1, 1, 0), 0);
+	assert_int_equal(run1(st, HQ_RUN_FINISHED, 1, 2, 1), 0);
+	hq_sched_plan(st, tnow, &o, &p);
+	assert_int_equal(p.n, 0);
+	assert_int_equal(run1(st, HQ_RUN_FINISHED, 2, 3, 0), 0);
+	hq_sched_plan(st, tnow, &o, &p);
+	assert_int_equal(plan_count(&p, 3, 0), 1);
+	assert_int_equal(plan_count(&p, 4, 0), 0);
+	assert_int_equal(p.nheld, 0);
+	apply_plan(st, &p);
+	/* now the single-node tasks wait for the multi-node one */
+	hq_sched_plan(st, tnow, &o, &p);
+	assert_int_equal(p.n, 0);
+	assert_int_equal(run1(st, HQ_RUN_FINISHED, 3, 1, 0), 0);
+	hq_sched_plan(st, tnow, &o, &p);
+	assert_int_equal(plan_count(&p, 4, 0), 12);
+	hq_plan_fini(&p);
+	hq_state_destroy(st);
+}
+
+/* A worker with --min-utilization 0.5 gets tasks only when at least half
+ * its CPUs would be busy; the others take what it refuses. */
+static void
+test_sched_min_utilization(void **unused)
+{
+	struct hq_state *st = hq_state_create();
+	struct hq_plan p = { 0 };
+	struct hq_sched_opts o = { .layers = 1 };
+
+	(void)unused;
+	worker_min_util = 5000;
+	worker(st, 1, 8, 0, 0);
+	worker_min_util = 0;
+	submit(st, 1, 0, 3, cpus(ONE), 0);
+	hq_sched_plan(st, tnow, &o, &p);
+	assert_int_equal(p.n, 0); /* 3 of 8 < 50% */
+	submit(st, 2, 0, 1, cpus(ONE), 0);
+	hq_sched_plan(st, tnow, &o, &p);
+	assert_int_equal(plan_count(&p, 0, 1), 4); /* exactly 50% */
+	apply_plan(st, &p);
+	/* busy enough now: a single new task is fine */
+	submit(st, 3, 0, 1, cpus(ONE), 0);
+	hq_sched_plan(st, tnow, &o, &p);
+	assert_int_equal(plan_count(&p, 3, 1), 1);
+	hq_plan_fini(&p);
+	hq_state_destroy(st);
+
+	/* two workers: the plain one takes the small job */
+	st = hq_state_create();
+	worker_min_util = 10000;
+	worker(st, 1, 4, 0, 0);
+	worker_min_util = 0;
+	worker(st, 2, 4, 0, 0);
+	submit(st, 1, 0, 2, cpus(ONE), 0);
+	hq_sched_plan(st, tnow, &o, &p);
+	assert_int_equal(plan_count(&p, 1, 2), 2);
+	assert_int_equal(plan_count(&p, 1, 1), 0);
+	submit(st, 2, 0, 1, cpus(4 * ONE), 0);
+	hq_sched_plan(st, tnow, &o, &p);
+	assert_int_equal(plan_count(&p, 2, 1), 1);
+	hq_plan_fini(&p);
+	hq_state_destroy(st);
+}
+
+/* A task with a time request is only planned to run now on a worker with
+ * a lifetime, never queued behind others there. */
+static void
+test_sched_time_request_no_prefill(void **unused)
+{
+	struct hq_state *st = hq_state_create();
+	struct hq_plan p = { 0 };
+	struct hq_sched_opts o = { .layers = 2 };
+	struct rspec r;
+
+	(void)unused;
+	memset(&r, 0, sizeof r);
+	r.nv = 1;
+	r.v[0].cpus = ONE;
+	r.v[0].min_time_ms = 60000;
+	worker(st, 1, 2, 0, tnow + 3600000);
+	worker(st, 2, 2, 0, 0);
+	submit(st, 1, 0, 10, &r, 0);
+	hq_sched_plan(st, tnow, &o, &p);
+	assert_int_equal(plan_count(&p, 1, 1), 2); /* layer 1 only */
+	assert_int_equal(plan_count(&p, 1, 2), 4); /* both layers */
+	hq_plan_fini(&p);
+	hq_state_destroy(st);
 }
 
 /* ---- one big round --------------------------------------------------------
@@ -1132,7 +1637,7 @@ static void
 test_sched_big_round(void **unused)
 {
 	struct hq_state *st = hq_state_create();
-	struct hq_plan p = { NULL, 0, 0 };
+	struct hq_plan p = { 0 };
 	struct hq_sched_opts o = { .layers = 2 };
 	struct timespec t0, t1;
 	uint64_t seed = 42;
@@ -1180,6 +1685,51 @@ test_sched_big_round(void **unused)
 		      "in %.2f ms\n",
 	    p.n, elapsed_ms(&t0, &t1));
 	assert_int_equal(p.n, 0);
+	hq_state_destroy(st);
+
+	/* The same with the features that add work per round: workers in
+	 * 10 groups (a tenth with a minimal utilization), one request kind
+	 * multi-node, 1,000,000 waiting tasks. */
+	st = hq_state_create();
+	for (i = 1; i <= 100; i++) {
+		char g[16];
+
+		snprintf(g, sizeof g, "g%u", i % 10);
+		worker_group = g;
+		worker_min_util = i % 10 == 0 ? 5000 : 0;
+		worker(st, i, 64, i % 4 == 0 ? 4 : 0, 0);
+	}
+	worker_group = NULL;
+	worker_min_util = 0;
+	for (i = 0; i < 10; i++) {
+		struct rspec r;
+
+		memset(&r, 0, sizeof r);
+		r.nv = 1;
+		r.v[0].cpus = (uint64_t)(1 + i) * ONE;
+		if (i == 3 || i == 7)
+			r.v[0].gpus = ONE;
+		if (i == 9) {
+			r.v[0].cpus = 0;
+			r.v[0].n_nodes = 4;
+		}
+		submit(st, i + 1, 0, 100000, &r, (int32_t)rndn(&seed, 3));
+	}
+	best = 1e30;
+	for (i = 0; i < 3; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		hq_sched_plan(st, tnow, &o, &p);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms = elapsed_ms(&t0, &t1);
+		if (ms < best)
+			best = ms;
+	}
+	assert_int_equal(check_plan(st, &p, 2, tnow), 0);
+	assert_int_equal(check_multinode(st, &p), 0);
+	print_message("  with groups, min utilization and a multi-node kind: "
+		      "%u assignments (%u multi-node, %u workers held) in "
+		      "%.2f ms\n",
+	    p.n, plan_mn_count(&p), p.nheld, best);
 	hq_plan_fini(&p);
 	hq_state_destroy(st);
 }
@@ -1200,6 +1750,11 @@ main(void)
 		cmocka_unit_test(test_sched_draining),
 		cmocka_unit_test(test_sched_property_random),
 		cmocka_unit_test(test_sched_property_random_variants),
+		cmocka_unit_test(test_sched_multinode),
+		cmocka_unit_test(test_sched_multinode_hold),
+		cmocka_unit_test(test_sched_min_utilization),
+		cmocka_unit_test(test_sched_time_request_no_prefill),
+		cmocka_unit_test(test_sched_property_random_multinode),
 		cmocka_unit_test(test_sched_big_round),
 	};
 

@@ -101,6 +101,14 @@ ev_submit(struct hq_state **sts, int n, uint32_t job, uint32_t ntasks,
 	d->crash_limit = (int32_t)rnd(3);
 	hq_res_request_default(&d->req);
 	d->req.v[0].e[0].amount = cpus * HQ_AMOUNT_ONE;
+	if (cpus == 0) {
+		/* A multi-node task of two whole workers. */
+		free(d->req.v[0].e[0].name);
+		d->req.v[0].n = 0;
+		d->req.v[0].n_nodes = 2;
+		graph = false;
+		s->graph = false;
+	}
 	s->submit_dir = (char *)"/tmp";
 	if (!graph) {
 		hq_idset_add_range(&s->ids, rnd(5), ntasks, 1);
@@ -181,7 +189,8 @@ step(struct hq_state **sts, int n, uint32_t *next_job, uint32_t *next_worker)
 	uint32_t r = rnd(100), i;
 
 	if (r < 8) {
-		ev_submit(sts, n, (*next_job)++, 1 + rnd(50), 1 + rnd(2),
+		/* cpus 0 means a multi-node task (two whole workers). */
+		ev_submit(sts, n, (*next_job)++, 1 + rnd(50), rnd(3),
 		    (int32_t)rnd(3), rnd(3) == 0);
 	} else if (r < 10) {
 		char cpus[8];
@@ -193,10 +202,30 @@ step(struct hq_state **sts, int n, uint32_t *next_job, uint32_t *next_worker)
 		struct hq_sched_opts o = { 2 };
 
 		hq_sched_plan(st, now_ms, &o, &plan);
-		for (i = 0; i < plan.n; i++)
-			ev_run(sts, n, HQ_RUN_ASSIGNED, plan.a[i].job,
-			    plan.a[i].worker,
-			    hq_state_job(st, plan.a[i].job)->tasks[plan.a[i].idx].id);
+		for (i = 0; i < plan.n; i++) {
+			uint32_t tid = hq_state_job(st, plan.a[i].job)
+					   ->tasks[plan.a[i].idx]
+					   .id;
+
+			if (plan.a[i].nnodes > 0) {
+				struct hq_event ev;
+
+				memset(&ev, 0, sizeof ev);
+				ev.kind = HQ_EV_TASK_RUN;
+				ev.time_ms = now_ms++;
+				ev.u.run.kind = HQ_RUN_ASSIGNED;
+				ev.u.run.job = plan.a[i].job;
+				ev.u.run.worker = plan.a[i].worker;
+				ev.u.run.n = 1;
+				ev.u.run.tasks = &tid;
+				ev.u.run.nnodes = plan.a[i].nnodes;
+				ev.u.run.nodes = plan.nodes + plan.a[i].nodes;
+				apply_all(sts, n, &ev);
+			} else {
+				ev_run(sts, n, HQ_RUN_ASSIGNED, plan.a[i].job,
+				    plan.a[i].worker, tid);
+			}
+		}
 		hq_plan_fini(&plan);
 	} else {
 		/* Act on a random in-flight task of a random online worker. */
@@ -276,6 +305,18 @@ test_snapshot_roundtrip_and_evolution(void **unused)
 			step(sts, 2, &next_job, &next_worker);
 		snap_equal(sts[0], sts[1]);
 		hq_state_destroy(sts[1]);
+	}
+	{
+		/* The run must have covered multi-node tasks too. */
+		uint32_t j, nmn = 0;
+
+		for (j = 1; j < sts[0]->next_job_id; j++) {
+			struct hq_job *job = hq_state_job(sts[0], j);
+
+			nmn += job != NULL ? job->nmn : 0;
+		}
+		print_message("  multi-node tasks assigned: %u\n", nmn);
+		assert_true(nmn > 0);
 	}
 	hq_state_destroy(sts[0]);
 }

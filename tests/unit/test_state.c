@@ -1334,7 +1334,7 @@ test_state_worker_lost_reasons(void **unused)
 		b = st->buckets[0];
 		assert_int_equal(b->nready, 3);
 		{
-			struct hq_plan plan = { NULL, 0, 0 };
+			struct hq_plan plan = { 0 };
 			struct hq_sched_opts o = { .layers = 1 };
 
 			apply_ok(st, ev_worker(2, 2, 0));
@@ -1356,6 +1356,172 @@ test_state_worker_lost_reasons(void **unused)
 		assert_int_equal(used_of(st, 1, "cpus"), 0);
 		hq_state_destroy(st);
 	}
+}
+
+/* ---- multi-node tasks ------------------------------------------------------
+ */
+
+/* An array job of n multi-node tasks needing 'nodes' workers each. */
+static struct hq_event
+ev_array_nodes(uint32_t job, uint32_t n, uint32_t nodes)
+{
+	struct hq_event ev = ev_array(job, true, 0, n, ONE, 0);
+	struct hq_res_variant *v = &ev.u.submitted.submit.descs[0].req.v[0];
+	uint32_t i;
+
+	for (i = 0; i < v->n; i++)
+		free(v->e[i].name);
+	v->n = 0;
+	v->n_nodes = nodes;
+	return ev;
+}
+
+/* ASSIGNED of multi-node task 'task' to workers given as trailing args
+ * (the first is the root). */
+static struct hq_event
+ev_assign_nodes(uint32_t job, uint32_t task, uint32_t n, ...)
+{
+	struct hq_event ev;
+	va_list ap;
+	uint32_t i;
+
+	va_start(ap, n);
+	ev = ev_run(HQ_RUN_ASSIGNED, job, 0, 1, task);
+	ev.u.run.nnodes = n;
+	ev.u.run.nodes = hq_xcalloc(n ? n : 1, sizeof *ev.u.run.nodes);
+	for (i = 0; i < n; i++)
+		ev.u.run.nodes[i] = va_arg(ap, unsigned);
+	va_end(ap);
+	ev.u.run.worker = n ? ev.u.run.nodes[0] : 0;
+	return ev;
+}
+
+static struct hq_event
+ev_worker_group(uint32_t id, const char *group)
+{
+	struct hq_event ev = ev_worker(id, 2, 0);
+
+	free(ev.u.wconn.cfg.group);
+	ev.u.wconn.cfg.group = hq_xstrdup(group);
+	return ev;
+}
+
+/* Reservation, release, validation and loss of multi-node tasks. */
+static void
+test_state_multinode(void **unused)
+{
+	struct hookrec h;
+	struct hq_state *st = state_with_hooks(&h);
+	struct hq_sworker *w1, *w2, *w3, *w4;
+	const uint32_t *nodes;
+	char msg[256];
+	uint32_t n;
+
+	(void)unused;
+	apply_ok(st, ev_worker_group(1, "a"));
+	apply_ok(st, ev_worker_group(2, "a"));
+	apply_ok(st, ev_worker_group(3, "a"));
+	apply_ok(st, ev_worker_group(4, "b"));
+	w1 = hq_state_worker(st, 1);
+	w2 = hq_state_worker(st, 2);
+	w3 = hq_state_worker(st, 3);
+	w4 = hq_state_worker(st, 4);
+	assert_int_equal(w1->group_id, w2->group_id);
+	assert_int_not_equal(w1->group_id, w4->group_id);
+	apply_ok(st, ev_array_nodes(1, 3, 2));
+	apply_ok(st, ev_array(2, true, 0, 4, ONE, 0));
+
+	/* invalid: other group, duplicates, wrong count, no nodes, root
+	 * not first, a busy worker */
+	assert_int_equal(apply_rc(st, ev_assign_nodes(1, 0, 2, 1, 4), msg,
+			     sizeof msg),
+	    HQ_EINVAL);
+	assert_non_null(strstr(msg, "invalid nodes"));
+	assert_int_equal(apply_rc(st, ev_assign_nodes(1, 0, 2, 1, 1), NULL, 0),
+	    HQ_EINVAL);
+	assert_int_equal(apply_rc(st, ev_assign_nodes(1, 0, 3, 1, 2, 3), NULL,
+			     0),
+	    HQ_EINVAL);
+	assert_int_not_equal(apply_rc(st, ev_run(HQ_RUN_ASSIGNED, 1, 1, 1, 0),
+				 NULL, 0),
+	    0);
+	{
+		struct hq_event ev = ev_assign_nodes(1, 0, 2, 1, 2);
+
+		ev.u.run.worker = 2;
+		assert_int_equal(apply_rc(st, ev, NULL, 0), HQ_EINVAL);
+	}
+	apply_ok(st, ev_run(HQ_RUN_ASSIGNED, 2, 3, 1, 0));
+	assert_int_equal(apply_rc(st, ev_assign_nodes(1, 0, 2, 1, 3), NULL, 0),
+	    HQ_EINVAL);
+	/* multi-node data only on ASSIGNED */
+	{
+		struct hq_event ev = ev_assign_nodes(1, 0, 2, 1, 2);
+
+		ev.u.run.kind = HQ_RUN_STARTED;
+		assert_int_equal(apply_rc(st, ev, NULL, 0), HQ_EINVAL);
+	}
+	assert_int_equal(task_of(st, 1, 0)->state, HQ_TASK_WAITING);
+	assert_int_equal(w1->mn_job, 0);
+
+	/* task 0 on 1 and 2: both reserved, the root holds it */
+	apply_ok(st, ev_assign_nodes(1, 0, 2, 1, 2));
+	assert_int_equal(w1->mn_job, 1);
+	assert_int_equal(w2->mn_job, 1);
+	assert_int_equal(w1->ninflight, 1);
+	assert_int_equal(w2->ninflight, 0);
+	assert_int_equal(task_of(st, 1, 0)->worker, 1);
+	nodes = hq_job_task_nodes(hq_state_job(st, 1), 0, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(nodes[0], 1);
+	assert_int_equal(nodes[1], 2);
+	/* a reserved worker takes nothing else */
+	assert_int_equal(apply_rc(st, ev_run(HQ_RUN_ASSIGNED, 2, 2, 1, 1), msg,
+			     sizeof msg),
+	    HQ_ESTATE);
+	assert_non_null(strstr(msg, "reserved for a multi-node task"));
+	assert_int_equal(apply_rc(st, ev_assign_nodes(1, 1, 2, 2, 3), NULL, 0),
+	    HQ_EINVAL);
+	apply_ok(st, ev_run(HQ_RUN_STARTED, 1, 1, 1, 0));
+	h.nrevoked = 0;
+	apply_ok(st, ev_run(HQ_RUN_FINISHED, 1, 1, 1, 0));
+	/* the secondary node is told that the task ended; not the root */
+	assert_int_equal(h.nrevoked, 1);
+	assert_true(was_revoked(&h, 2, 1, 0, 0));
+	assert_int_equal(w1->mn_job, 0);
+	assert_int_equal(w2->mn_job, 0);
+	assert_null(w1->mn_nodes);
+	/* the nodes stay known for display */
+	assert_non_null(hq_job_task_nodes(hq_state_job(st, 1), 0, &n));
+
+	/* losing a secondary node requeues the task (a crash) and tells
+	 * the root to kill it */
+	apply_ok(st, ev_run(HQ_RUN_FINISHED, 2, 3, 1, 0));
+	apply_ok(st, ev_assign_nodes(1, 1, 2, 3, 2));
+	apply_ok(st, ev_run(HQ_RUN_STARTED, 1, 3, 1, 1));
+	h.nrevoked = 0;
+	apply_ok(st, ev_lost(2, HQ_LOST_CONNECTION));
+	assert_int_equal(task_of(st, 1, 1)->state, HQ_TASK_WAITING);
+	assert_true(task_of(st, 1, 1)->flags & HQ_TF_READY);
+	assert_int_equal(task_of(st, 1, 1)->crashes, 1);
+	assert_true(was_revoked(&h, 3, 1, 1, 0));
+	assert_int_equal(w3->mn_job, 0);
+	assert_int_equal(w3->ninflight, 0);
+	assert_int_equal(w2->mn_job, 0);
+
+	/* losing the root frees the secondary; cancel frees both */
+	apply_ok(st, ev_worker_group(5, "a"));
+	apply_ok(st, ev_assign_nodes(1, 1, 2, 3, 5));
+	apply_ok(st, ev_lost(3, HQ_LOST_STOPPED));
+	assert_int_equal(hq_state_worker(st, 5)->mn_job, 0);
+	assert_int_equal(task_of(st, 1, 1)->crashes, 1);
+	apply_ok(st, ev_assign_nodes(1, 1, 2, 5, 1));
+	h.nrevoked = 0;
+	apply_ok(st, ev_jobs(HQ_EV_JOBS_CANCELED, "x", 1, 1));
+	assert_true(was_revoked(&h, 5, 1, 1, 2));
+	assert_int_equal(hq_state_worker(st, 5)->mn_job, 0);
+	assert_int_equal(w1->mn_job, 0);
+	hq_state_destroy(st);
 }
 
 /* Run task 'id' of job 1 on worker 'w' and lose the worker. */
@@ -1612,7 +1778,7 @@ test_state_deps_wait(void **unused)
 	assert_true(job->tasks[2].flags & HQ_TF_READY);
 	assert_false(job->tasks[3].flags & HQ_TF_READY);
 	{
-		struct hq_plan plan = { NULL, 0, 0 };
+		struct hq_plan plan = { 0 };
 
 		hq_sched_plan(st, tnow, NULL, &plan);
 		assert_int_equal(plan.n, 1);
@@ -1989,7 +2155,7 @@ sim_pick_inflight(struct sim *s, struct flight *f)
 static void
 sim_plan(struct sim *s)
 {
-	struct hq_plan plan = { NULL, 0, 0 };
+	struct hq_plan plan = { 0 };
 	struct hq_sched_opts o = { .layers = 1 + rndn(&s->seed, 2) };
 	uint32_t i = 0;
 
@@ -2222,6 +2388,7 @@ main(void)
 		cmocka_unit_test(test_state_open_job_array_then_graph),
 		cmocka_unit_test(test_state_open_job_graph_then_array),
 		cmocka_unit_test(test_state_worker_lost_reasons),
+		cmocka_unit_test(test_state_multinode),
 		cmocka_unit_test(test_state_crash_limit),
 		cmocka_unit_test(test_state_crash_never_restart),
 		cmocka_unit_test(test_state_crash_unlimited_and_restart),

@@ -894,6 +894,10 @@ rt_vmsg(const struct hq_vmsg *m)
 		assert_non_null(d.entries);
 		for (i = 0; i < m->refs.n; i++)
 			eq_str(d.entries[i], m->entries[i], "entry");
+		assert_int_equal(d.nhosts, m->nhosts);
+		assert_int_equal(d.secondary, m->secondary);
+		for (i = 0; i < m->nhosts; i++)
+			eq_str(d.hosts[i], m->hosts[i], "host");
 		break;
 	case HQ_VMSG_CANCEL:
 		eq_refs(&m->refs, &d.refs);
@@ -945,6 +949,21 @@ test_wire_vmsg_roundtrip(void **unused)
 	m.entries[0] = hq_xstrdup("first");
 	m.entries[2] = hq_xstrdup("third");
 	rt_vmsg(&m); /* entry 1 has none */
+	hq_vmsg_fini(&m);
+	/* a multi-node task: one task and the hosts of its nodes */
+	m.kind = HQ_VMSG_ASSIGN;
+	hq_taskrefs_push(&m.refs, 4, 7, 1);
+	m.descs = hq_xcalloc(1, sizeof *m.descs);
+	m.entries = hq_xcalloc(1, sizeof *m.entries);
+	m.entries[0] = hq_xstrdup("e");
+	m.nhosts = 3;
+	m.hosts = hq_xcalloc(3, sizeof *m.hosts);
+	m.hosts[0] = hq_xstrdup("root.cluster");
+	m.hosts[1] = hq_xstrdup("10.0.0.7");
+	m.hosts[2] = hq_xstrdup("n3");
+	rt_vmsg(&m);
+	m.secondary = true;
+	rt_vmsg(&m);
 	hq_vmsg_fini(&m);
 	m.kind = HQ_VMSG_CANCEL;
 	full_refs(&m.refs);
@@ -1012,6 +1031,8 @@ rt_event(const struct hq_event *ev)
 		assert_int_equal(d.u.run.job, ev->u.run.job);
 		assert_int_equal(d.u.run.worker, ev->u.run.worker);
 		eq_u32s(ev->u.run.tasks, ev->u.run.n, d.u.run.tasks, d.u.run.n);
+		eq_u32s(ev->u.run.nodes, ev->u.run.nnodes, d.u.run.nodes,
+		    d.u.run.nnodes);
 		break;
 	case HQ_EV_TASK_FAILED:
 		assert_int_equal(d.u.failed.job, ev->u.failed.job);
@@ -1110,6 +1131,18 @@ test_wire_event_roundtrip(void **unused)
 		rt_event(&ev);
 		hq_event_fini(&ev);
 	}
+	/* a multi-node assignment names its nodes */
+	ev.kind = HQ_EV_TASK_RUN;
+	ev.u.run.kind = HQ_RUN_ASSIGNED;
+	ev.u.run.job = 3;
+	ev.u.run.worker = 4;
+	ev.u.run.n = ev.u.run.cap = 1;
+	ev.u.run.tasks = hq_xcalloc(1, sizeof *ev.u.run.tasks);
+	ev.u.run.nnodes = 3;
+	ev.u.run.nodes = ids3();
+	ev.u.run.nodes[0] = 4;
+	rt_event(&ev);
+	hq_event_fini(&ev);
 	ev.kind = HQ_EV_TASK_FAILED;
 	ev.time_ms = 11;
 	ev.u.failed.job = 3;
@@ -1548,6 +1581,15 @@ test_wire_invalid_enums(void **unused)
 	hq_buf_reset(&b);
 	assert_int_equal(hq_wire_encode_event(&ev, &b), 0);
 	expect_bad_buf(K_EVENT, &b, HQ_ECORRUPT, "run kind");
+	ev.u.run.kind = HQ_RUN_STARTED;
+	ev.u.run.n = 1;
+	ev.u.run.tasks = hq_xcalloc(1, sizeof *ev.u.run.tasks);
+	ev.u.run.nnodes = 2;
+	ev.u.run.nodes = ids3();
+	hq_buf_reset(&b);
+	assert_int_equal(hq_wire_encode_event(&ev, &b), 0);
+	expect_bad_buf(K_EVENT, &b, HQ_ECORRUPT, "nodes");
+	hq_event_fini(&ev);
 	ev.kind = HQ_EV_WORKER_LOST;
 	ev.u.wlost.reason = (enum hq_worker_lost_reason)7;
 	hq_buf_reset(&b);
