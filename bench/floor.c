@@ -36,8 +36,7 @@ floor_parse_count(const char *s, unsigned long *out)
 
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v == 0 ||
-	    v > 100000000ul)
+	if (errno != 0 || end == s || *end != '\0' || v == 0 || v > 100000000ul)
 		return -EINVAL;
 	*out = v;
 	return 0;
@@ -92,7 +91,8 @@ main(int argc, char **argv)
 		if (pid < 0) {
 			if (errno == EINTR)
 				continue;
-			fprintf(stderr, "floor: waitpid: %s\n", strerror(errno));
+			fprintf(stderr, "floor: waitpid: %s\n",
+			    strerror(errno));
 			goto out;
 		}
 		inflight--;

@@ -173,10 +173,10 @@ main(int argc, char **argv)
 	       ", \"transitions\": %" PRIu64 ", \"undecodable\": %" PRIu64
 	       ", \"group\": %" PRIu64 ", \"commits\": %" PRIu64
 	       ", \"elapsed_ns\": %" PRIu64 ", \"file_bytes\": %" PRIu64
-	       ", \"source_records\": %" PRIu64
-	       ", \"source_commits\": %" PRIu64 "}\n",
-	    b.n, b.bytes, b.transitions, b.undecodable, group, commits,
-	    t1 - t0, dstat.file_bytes, sst.n_records, sst.n_commits);
+	       ", \"source_records\": %" PRIu64 ", \"source_commits\": %" PRIu64
+	       "}\n",
+	    b.n, b.bytes, b.transitions, b.undecodable, group, commits, t1 - t0,
+	    dstat.file_bytes, sst.n_records, sst.n_commits);
 	ret = 0;
 	goto out;
 usage:

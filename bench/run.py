@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import statistics
@@ -33,7 +34,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 # the time caps are ours (a capped run reports the rate over what it did).
 SIZES = {
     "full": {
-        "floor_n": 10000, "floor_reps": 3,
+        "floor_n": 10000, "floor_reps": 5,
         "dispatch_n": 1000000, "dispatch_reps": 3, "dispatch_cap_s": 120,
         "window_n": 100000,
         "mem_n": 1000000,
@@ -93,7 +94,7 @@ UNITS = {
 HQ_DOC = "HyperQueue documentation"
 HQ_PUBLISHED = {
     "server_cpu_us_per_task": (
-        "~100 us \"overhead per task\" (not a CPU-time figure)",
+        "~100 µs \"overhead per task\" (not a CPU-time figure)",
         HQ_DOC + ": README, Features > Performance: \"Overhead per task is "
         "around 0.1 ms\"; FAQ: \"Our preliminary benchmarks show that "
         "overhead of HQ is around 0.1 ms per task\""),
@@ -211,6 +212,15 @@ def thread_cpu_ticks(pid):
         except (OSError, ValueError):
             pass
     return out
+
+
+def proc_cpu_detail(pid):
+    """(utime + stime, cutime + cstime) of pid in clock ticks: its own CPU
+    and that of its reaped children (a worker's tasks)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12]),
+            int(fields[13]) + int(fields[14]))
 
 
 def proc_status(pid):
@@ -336,15 +346,29 @@ def median(xs):
     return statistics.median(xs) if xs else None
 
 
-def timed_job(hq, server, n, cap_s, prog="/bin/true"):
+def workers_cpu(workers):
+    own = tasks = 0
+    for w in workers:
+        try:
+            a, b = proc_cpu_detail(w.pid)
+        except OSError:
+            continue
+        own += a
+        tasks += b
+    return own, tasks
+
+
+def timed_job(hq, server, n, cap_s, prog="/bin/true", workers=()):
     """Submit an n-task array and wait for it, with a time cap.
 
     Returns wall seconds, tasks done, server CPU seconds and per-thread CPU
     seconds over the window from just before the submit to the end of
-    `hq job wait`. A capped run cancels the job and counts what finished.
+    `hq job wait`, and the CPU of the given workers and of their tasks.
+    A capped run cancels the job and counts what finished.
     """
     pid = server.pid
     c0, th0 = proc_cpu_ticks(pid), thread_cpu_ticks(pid)
+    w0 = workers_cpu(workers)
     t0 = time.perf_counter()
     job = hq.submit(server.sd, array_args(n, prog))
     complete = True
@@ -354,6 +378,7 @@ def timed_job(hq, server, n, cap_s, prog="/bin/true"):
         complete = False
     t1 = time.perf_counter()
     c1, th1 = proc_cpu_ticks(pid), thread_cpu_ticks(pid)
+    w1 = workers_cpu(workers)
     done = n
     if not complete:
         done = hq.job_stats(server.sd, job)["task_stats"]["finished"]
@@ -371,6 +396,8 @@ def timed_job(hq, server, n, cap_s, prog="/bin/true"):
         "tasks_per_s": done / (t1 - t0) if t1 > t0 else None,
         "server_cpu_us_per_task":
             (c1 - c0) / CLK_TCK / done * 1e6 if done else None,
+        "workers_cpu_s": (w1[0] - w0[0]) / CLK_TCK,
+        "tasks_cpu_s": (w1[1] - w0[1]) / CLK_TCK,
     }
 
 
@@ -382,23 +409,33 @@ def bench_floor(hq, sz, out):
     floor = os.path.join(hq.bench, "floor")
     server = hq.start_server("floor", journal=os.path.join(hq.tmp,
                                                            "floor.lmdb"))
-    hq.start_workers(server, 1, 2, bench=False)
+    workers = hq.start_workers(server, 1, 2, bench=False)
     parallel = shutil.which("parallel")
     lines = "".join(f"{i}\n" for i in range(1, n + 1))
 
+    cpu = {"floor": [], "hq": []}
+
     def run_floor():
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         r = subprocess.run([floor, str(n), "2", "/bin/true"],
                            capture_output=True, text=True)
         t1 = time.perf_counter()
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         if r.returncode != 0:
             raise BenchError(f"floor failed: {r.stderr}")
+        cpu["floor"].append({"floor_and_tasks_cpu_s":
+                             ru1.ru_utime + ru1.ru_stime -
+                             ru0.ru_utime - ru0.ru_stime})
         return t1 - t0
 
     def run_hq():
-        r = timed_job(hq, server, n, 600)
+        r = timed_job(hq, server, n, 600, workers=workers)
         if not r["complete"]:
             raise BenchError("hq throughput run did not finish")
+        cpu["hq"].append({k: r[k] for k in ("server_cpu_s",
+                                            "server_threads_cpu_s",
+                                            "workers_cpu_s", "tasks_cpu_s")})
         return r["wall_s"]
 
     def run_xargs():
@@ -429,19 +466,31 @@ def bench_floor(hq, sz, out):
         k = rep % len(runners)  # rotate the order: interleaved repetitions
         for name, fn in runners[k:] + runners[:k]:
             times[name].append(fn())
-    ratio = {}
+    ratio, per_rep = {}, {}
     for name in times:
         if name == "floor":
             continue
-        ratio[name] = median([f / t for f, t in zip(times["floor"],
-                                                    times[name])])
+        per_rep[name] = [f / t for f, t in zip(times["floor"], times[name])]
+        ratio[name] = median(per_rep[name])
     out["throughput_vs_floor"] = ratio["hq"]
     out["_details"]["throughput_vs_floor"] = {
         "tasks": n, "reps": reps, "worker_cpus": 2,
         "times_s": times,
         "tasks_per_s_median": {k: n / median(v) for k, v in times.items()},
         "ratio_to_floor_median": ratio,
+        "ratio_to_floor_per_rep": per_rep,
         "parallel": "installed" if parallel else "not installed",
+        "cpu": cpu,
+        "cpu_us_per_task_median": {
+            "floor_and_tasks": median([c["floor_and_tasks_cpu_s"]
+                                       for c in cpu["floor"]]) / n * 1e6,
+            "hq_server": median([c["server_cpu_s"]
+                                 for c in cpu["hq"]]) / n * 1e6,
+            "hq_worker": median([c["workers_cpu_s"]
+                                 for c in cpu["hq"]]) / n * 1e6,
+            "hq_tasks": median([c["tasks_cpu_s"]
+                                for c in cpu["hq"]]) / n * 1e6,
+        },
         "command": f"hq submit --array 1-{n} --stdout none --stderr none "
                    "/bin/true; hq job wait <id>  (journal on, one worker "
                    "--cpus 2) vs bench/floor N 2 /bin/true",
@@ -456,15 +505,15 @@ def bench_dispatch(hq, sz, out, perf_dir=None):
     jpath = os.path.join(hq.tmp, "dispatch.lmdb")
     sj = hq.start_server("dispatch-j", journal=jpath)
     sn = hq.start_server("dispatch-nj")
-    hq.start_workers(sj, DISPATCH_WORKERS, BENCH_CPUS, bench=True)
-    hq.start_workers(sn, DISPATCH_WORKERS, BENCH_CPUS, bench=True)
+    wj = hq.start_workers(sj, DISPATCH_WORKERS, BENCH_CPUS, bench=True)
+    wn = hq.start_workers(sn, DISPATCH_WORKERS, BENCH_CPUS, bench=True)
     runs = {"journal": [], "nojournal": []}
     for rep in range(reps):
-        order = [("journal", sj), ("nojournal", sn)]
+        order = [("journal", sj, wj), ("nojournal", sn, wn)]
         if rep % 2:
             order.reverse()
-        for name, s in order:
-            runs[name].append(timed_job(hq, s, n, cap))
+        for name, s, ws in order:
+            runs[name].append(timed_job(hq, s, n, cap, workers=ws))
     if perf_dir:
         profile_server(hq, sj, n, cap, perf_dir, "dispatch-journal")
     # The journal is read while the server still holds it (readers are
@@ -506,29 +555,15 @@ def bench_dispatch(hq, sz, out, perf_dir=None):
     }
     # Journal time: the same records appended again through the journal API,
     # committed (synced) in the live run's grouping.
-    dst = os.path.join(hq.tmp, "journal-copy.lmdb")
-    args = [os.path.join(hq.bench, "journal"), jpath, dst]
-    if sz["journal_max_records"]:
-        args += ["--max", str(sz["journal_max_records"])]
-    r = subprocess.run(args, capture_output=True, text=True, timeout=600)
-    if r.returncode != 0:
-        raise BenchError(f"bench/journal failed: {r.stderr}")
-    jb = json.loads(r.stdout)
+    jb = journal_copy(hq, jpath, "journal-copy.lmdb", sz)
     out["journal_us_per_event"] = jb["elapsed_ns"] / 1e3 / jb["transitions"]
     jd["copy"] = jb
-    jd["copy"]["us_per_record"] = jb["elapsed_ns"] / 1e3 / jb["records"]
-    jd["copy"]["us_per_commit"] = jb["elapsed_ns"] / 1e3 / jb["commits"]
     # The same records in large groups: what the journal costs when the
     # server batches well.
-    dst2 = os.path.join(hq.tmp, "journal-copy-1000.lmdb")
-    args[2] = dst2
-    r = subprocess.run(args + ["--group", "1000"], capture_output=True,
-                       text=True, timeout=600)
-    if r.returncode == 0:
-        jb2 = json.loads(r.stdout)
-        jd["copy_group_1000"] = jb2
-        jd["us_per_event_group_1000"] = (jb2["elapsed_ns"] / 1e3 /
-                                         jb2["transitions"])
+    jb2 = journal_copy(hq, jpath, "journal-copy-1000.lmdb", sz, group=1000)
+    jd["copy_group_1000"] = jb2
+    jd["us_per_event_group_1000"] = (jb2["elapsed_ns"] / 1e3 /
+                                     jb2["transitions"])
     # CPU of the journal writer thread in the live journal runs.
     wt = []
     for run in runs["journal"]:
@@ -539,6 +574,23 @@ def bench_dispatch(hq, sz, out, perf_dir=None):
     hq.procs.kill(sj)
 
 
+def journal_copy(hq, src, name, sz, group=0):
+    """Run bench/journal: copy src's records into a new journal."""
+    args = [os.path.join(hq.bench, "journal"), src,
+            os.path.join(hq.tmp, name)]
+    if sz["journal_max_records"]:
+        args += ["--max", str(sz["journal_max_records"])]
+    if group:
+        args += ["--group", str(group)]
+    r = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
+        raise BenchError(f"bench/journal failed: {r.stderr}")
+    jb = json.loads(r.stdout)
+    jb["us_per_record"] = jb["elapsed_ns"] / 1e3 / jb["records"]
+    jb["us_per_commit"] = jb["elapsed_ns"] / 1e3 / jb["commits"]
+    return jb
+
+
 def journal_stats(hq, path):
     r = subprocess.run([hq.replay, "stats", path, "--json"],
                        capture_output=True, text=True, timeout=600)
@@ -547,7 +599,9 @@ def journal_stats(hq, path):
     st = json.loads(r.stdout)
     trans = 0
     for kind, v in st["events"].items():
-        trans += v["tasks"] if "tasks" in v else v["events"]
+        # A task-* record counts each task it carries; a job-created
+        # record is one event, however many tasks the job has.
+        trans += v["tasks"] if kind.startswith("task-") else v["events"]
     return {"file_bytes": st["file_bytes"], "record_bytes":
             st["record_bytes"], "records": st["records"],
             "commits": st["commits"], "transitions": trans, "raw": st}
@@ -556,14 +610,21 @@ def journal_stats(hq, path):
 def bench_window(hq, sz, out):
     """The same dispatch with workers of this machine's size (2 CPUs)."""
     n = sz["window_n"]
-    s = hq.start_server("window", journal=os.path.join(hq.tmp,
-                                                       "window.lmdb"))
-    hq.start_workers(s, DISPATCH_WORKERS, WINDOW_CPUS, bench=True)
-    r = timed_job(hq, s, n, sz["dispatch_cap_s"])
+    jpath = os.path.join(hq.tmp, "window.lmdb")
+    s = hq.start_server("window", journal=jpath)
+    ws = hq.start_workers(s, DISPATCH_WORKERS, WINDOW_CPUS, bench=True)
+    r = timed_job(hq, s, n, sz["dispatch_cap_s"], workers=ws)
+    st = journal_stats(hq, jpath)
+    jb = journal_copy(hq, jpath, "window-copy.lmdb", sz)
     out["_details"]["dispatch_window"] = {
         "tasks": n, "workers": DISPATCH_WORKERS, "worker_cpus": WINDOW_CPUS,
         "journal": True, "run": r, "tasks_per_s": r["tasks_per_s"],
         "server_cpu_us_per_task": r["server_cpu_us_per_task"],
+        "journal_bytes_per_event": st["file_bytes"] / st["transitions"],
+        "journal_events_per_record": st["transitions"] / st["records"],
+        "journal_records_per_commit": st["records"] / max(st["commits"], 1),
+        "journal_us_per_event": jb["elapsed_ns"] / 1e3 / jb["transitions"],
+        "journal_copy": jb,
     }
     hq.procs.kill(s)
 
@@ -692,9 +753,9 @@ def bench_many_workers(hq, sz, out, perf_dir=None):
     nw, n = sz["many_workers"], sz["many_n"]
     s = hq.start_server("many", journal=os.path.join(hq.tmp, "many.lmdb"))
     t0 = time.perf_counter()
-    hq.start_workers(s, nw, BENCH_CPUS, bench=True, timeout=300)
+    ws = hq.start_workers(s, nw, BENCH_CPUS, bench=True, timeout=300)
     reg = time.perf_counter() - t0
-    r = timed_job(hq, s, n, sz["many_cap_s"])
+    r = timed_job(hq, s, n, sz["many_cap_s"], workers=ws)
     if perf_dir:
         profile_server(hq, s, n, sz["many_cap_s"], perf_dir,
                        f"workers-{nw}")
@@ -737,7 +798,7 @@ def profile_server(hq, server, n, cap, perf_dir, name):
     print(f"  profile: {data} (report: perf-{name}.txt)")
 
 
-# ---- machine and report ------------------------------------------------------
+# ---- machine and report ---------------------------------------------------
 
 def machine_info(path):
     info = {"cores": os.cpu_count(), "kernel": platform.release()}
@@ -896,7 +957,10 @@ def write_doc(path, results, sz, mode):
     L.append(f"- Disk (journals and work dirs): {dtxt}")
     L.append("- Everything (server, workers, clients, tasks) runs on this "
              "one machine over 127.0.0.1, so servers and workers share the "
-             "same cores.")
+             "same cores. Load average before / after: "
+             + " / ".join(", ".join(f"{x:.2f}" for x in results["_run"][k])
+                          for k in ("loadavg_before", "loadavg_after"))
+             + " (other work on a shared machine shows up here).")
     L.append("")
     L.append("## Results")
     L.append("")
@@ -905,10 +969,13 @@ def write_doc(path, results, sz, mode):
     L.append("|---|---|---|---|---|")
     for key in GOALS:
         v = results.get(key)
-        pub = HQ_PUBLISHED.get(key)
+        if key in HQ_PUBLISHED:
+            ref = list(HQ_PUBLISHED).index(key) + 1
+            pub = f"{HQ_PUBLISHED[key][0]} [{ref}]"
+        else:
+            pub = "not published"
         L.append(f"| `{key}` | {fmt(v, key)} | {goal_text(key)} | "
-                 f"{status_text(key, v)} | "
-                 f"{pub[0] + ' [' + str(list(HQ_PUBLISHED).index(key) + 1) + ']' if pub else 'not published'} |")
+                 f"{status_text(key, v)} | {pub} |")
     L.append("")
     L.append("Sources of the HyperQueue column:")
     L.append("")
@@ -946,6 +1013,8 @@ def write_doc(path, results, sz, mode):
                  f"{tps['floor']:,.0f} |")
         L.append(f"| hq (journal on, 1 worker `--cpus 2`) | "
                  f"{r['hq']:.3f} | {tps['hq']:,.0f} |")
+        spread = ", ".join(f"{x:.2f}"
+                           for x in fl["ratio_to_floor_per_rep"]["hq"])
         L.append(f"| `xargs -P 2 -n 1` | {r['xargs']:.3f} | "
                  f"{tps['xargs']:,.0f} |")
         if "parallel" in r:
@@ -953,6 +1022,14 @@ def write_doc(path, results, sz, mode):
                      f"{tps['parallel']:,.0f} |")
         else:
             L.append("| GNU `parallel -j2` | not installed | |")
+        L.append("")
+        L.append(f"hq's ratio in each repetition: {spread}.")
+        L.append("")
+        c = fl["cpu_us_per_task_median"]
+        L.append(f"CPU per task (median): floor and its `/bin/true` "
+                 f"{c['floor_and_tasks']:.0f} µs; hq server "
+                 f"{c['hq_server']:.0f} µs, worker {c['hq_worker']:.0f} µs, "
+                 f"tasks {c['hq_tasks']:.0f} µs.")
         L.append("")
     L.append("### Details")
     L.append("")
@@ -963,23 +1040,31 @@ def write_doc(path, results, sz, mode):
                  f"{dd['worker_cpus']}`, median of {dd['reps']} "
                  "interleaved journal/no-journal runs. Server CPU per task "
                  "without the journal: "
-                 f"{fmt(dd['server_cpu_us_per_task_nojournal'], 'server_cpu_us_per_task')}.")
+                 + fmt(dd["server_cpu_us_per_task_nojournal"],
+                       "server_cpu_us_per_task") + ".")
     dw = d.get("dispatch_window")
     if dw:
         L.append(f"- The same dispatch with workers of this machine's size "
                  f"(`--cpus {dw['worker_cpus']}`, {dw['tasks']:,} tasks, "
-                 f"journal on): {fmt(dw['tasks_per_s'], 'dispatch_tasks_per_s_journal')}, "
-                 f"{fmt(dw['server_cpu_us_per_task'], 'server_cpu_us_per_task')} "
-                 "of server CPU per task. The server keeps at most "
-                 "2 × CPUs tasks in flight per worker, and each refill "
-                 "waits for a synced commit.")
+                 "journal on): "
+                 + fmt(dw["tasks_per_s"], "dispatch_tasks_per_s_journal")
+                 + ", "
+                 + fmt(dw["server_cpu_us_per_task"], "server_cpu_us_per_task")
+                 + " "
+                 "of server CPU per task; journal: "
+                 f"{dw['journal_events_per_record']:.1f} events per record, "
+                 f"{dw['journal_records_per_commit']:.1f} records per "
+                 f"commit, {dw['journal_bytes_per_event']:.1f} B and "
+                 f"{dw['journal_us_per_event']:.2f} µs per event. The server "
+                 "keeps at most 2 × CPUs tasks in flight per worker, and "
+                 "each refill waits for a synced commit.")
     jd = d.get("journal")
     if jd:
         L.append(f"- Journal: {jd['events']:,} events in {jd['records']:,} "
                  f"records and {jd['commits']:,} commits; "
                  f"{jd['record_bytes_per_event']:.1f} B of record per "
-                 f"event, {fmt(jd['file_bytes'] / 1, 'journal_bytes_per_event')} "
-                 "file. `journal_us_per_event` copies "
+                 f"event; the file is {jd['file_bytes']:,} B. "
+                 "`journal_us_per_event` copies "
                  f"{jd['copy']['records']:,} of those records through the "
                  "journal API with the live run's grouping "
                  f"({jd['copy']['group']} records per synced commit, "
@@ -1006,7 +1091,8 @@ def write_doc(path, results, sz, mode):
                  "every restarted server held all tasks).")
     s2 = d.get("submit_to_start")
     if s2:
-        L.append(f"- Submit to start: p50 {s2['ms'] and fmt(median(s2['ms']), 'submit_to_start_ms_p50')}, "
+        L.append("- Submit to start: p50 "
+                 + fmt(median(s2["ms"]), "submit_to_start_ms_p50") + ", "
                  f"p90 {s2['p90_ms']:.2f} ms over {s2['reps']} tasks; the "
                  f"client exits after {s2['client_exit_ms_p50']:.2f} ms "
                  "(p50). Floor (the same stamp program started directly): "
@@ -1015,8 +1101,10 @@ def write_doc(path, results, sz, mode):
     if mw:
         L.append(f"- {mw['workers']} workers (`--bench --cpus "
                  f"{mw['worker_cpus']}`), {mw['tasks']:,} tasks: "
-                 f"{fmt(mw['run']['tasks_per_s'], 'workers_100_tasks_per_s')}, "
-                 f"{fmt(mw['server_cpu_us_per_task'], 'server_cpu_us_per_task')} "
+                 + fmt(mw["run"]["tasks_per_s"], "workers_100_tasks_per_s")
+                 + ", "
+                 + fmt(mw["server_cpu_us_per_task"], "server_cpu_us_per_task")
+                 + " "
                  f"of server CPU per task; registering them took "
                  f"{mw['registration_s']:.1f} s.")
     L.append("")
@@ -1032,8 +1120,10 @@ def write_doc(path, results, sz, mode):
              if mode == "full" else "make deps && make bench")
     L.append("make bench QUICK=1                 # smaller sizes, < 50 s; "
              "writes build/bench/BENCHMARKS.md")
-    L.append("python3 bench/run.py --build build --perf   # + perf profiles "
-             "of the server")
+    L.append("python3 bench/run.py --build build --perf --only "
+             "dispatch,workers   # perf profiles of the server")
+    L.append("HQ_PREFILL_LAYERS=8 python3 bench/run.py --build build --quick "
+             "--only floor   # one step, with a server setting")
     L.append("```")
     L.append("")
     L.append("## Analysis")
@@ -1047,8 +1137,9 @@ def write_doc(path, results, sz, mode):
 
 
 METHOD = """\
-All servers run with `--host 127.0.0.1`; all but `dispatch_tasks_per_s_nojournal`
-run with `--journal` on a file of the disk above. Times are wall clock, taken
+All servers run with `--host 127.0.0.1`; all but
+`dispatch_tasks_per_s_nojournal` run with `--journal` on a file of the disk
+above. Times are wall clock, taken
 by `bench/run.py` around the client commands; server CPU is utime + stime from
 `/proc/<server pid>/stat` before and after; RSS is `VmRSS` from
 `/proc/<server pid>/status`.
@@ -1058,11 +1149,15 @@ by `bench/run.py` around the client commands; server CPU is utime + stime from
   `hq job wait`, against `bench/floor N 2 /bin/true` (posix_spawn, 2 in
   flight, stdio on /dev/null). The repetitions rotate the order of the tools;
   the figure is the median of the per-repetition ratios.
-- `dispatch_tasks_per_s_*`: N tasks on 4 workers started with `--bench`
-  (tasks complete at once without a process; the server, wire and journal
-  path is the real one), from the start of `hq submit` to the exit of
-  `hq job wait`. Journal and no-journal servers run side by side,
-  alternately.
+- `dispatch_tasks_per_s_*`: N tasks on 4 workers started with
+  `--bench --cpus 128` (tasks complete at once without a process; the
+  server, wire and journal path is the real one; 128 CPUs stand for a
+  current HPC node and set how many tasks the server keeps in flight per
+  worker), from the start of `hq submit` to the exit of `hq job wait`.
+  Journal and no-journal servers run side by side, alternately. A run that
+  exceeds its time cap is cancelled and its rate is taken over the tasks
+  that finished (reported as capped). The same dispatch is also run with
+  `--cpus 2` workers (this machine's size), reported under Details.
 - `server_cpu_us_per_task`: the journal server's CPU during that window ÷ N.
 - `server_bytes_per_waiting_task`: VmRSS growth of a fresh journal server
   after `hq submit --array 1-N`, no workers, ÷ N.
@@ -1103,6 +1198,9 @@ def main():
                          "submit,s2s,workers")
     ap.add_argument("--keep", action="store_true",
                     help="keep the temporary directory")
+    ap.add_argument("--commit", default="",
+                    help="the commit the binaries were built from, when "
+                         "it is not this tree's (recorded as given)")
     args = ap.parse_args()
 
     mode = "quick" if args.quick else "full"
@@ -1134,14 +1232,18 @@ def main():
             datetime.datetime.now(datetime.timezone.utc)
             .strftime("%Y-%m-%d %H:%M UTC"),
         "command": "make bench" + (" QUICK=1" if args.quick else ""),
+        "loadavg_before": os.getloadavg(),
     }
+    if "HQ_PREFILL_LAYERS" in os.environ:
+        results["_run"]["HQ_PREFILL_LAYERS"] = os.environ["HQ_PREFILL_LAYERS"]
     try:
         r = subprocess.run([hq.hq, "--version"], capture_output=True,
                            text=True)
         results["_run"]["hq_version"] = r.stdout.strip()
         r = subprocess.run(["git", "-C", ROOT, "describe", "--always",
                             "--dirty"], capture_output=True, text=True)
-        results["_run"]["commit"] = r.stdout.strip() or "?"
+        results["_run"]["commit"] = (args.commit or r.stdout.strip()
+                                     or "?")
     except OSError:
         pass
 
@@ -1185,17 +1287,20 @@ def main():
         return rc
 
     results["_run"]["duration_s"] = time.time() - started
+    results["_run"]["loadavg_after"] = os.getloadavg()
     results["_goals"] = {k: (list(g) if g else None)
                          for k, g in GOALS.items()}
     ordered = {k: results.get(k) for k in GOALS}
     ordered.update({k: v for k, v in results.items() if k.startswith("_")})
-    with open(os.path.join(outdir, "results.json"), "w") as f:
+    # A partial run (--only) must not replace the results of a whole one.
+    rpath = os.path.join(outdir, "results-partial.json" if only
+                         else "results.json")
+    with open(rpath, "w") as f:
         json.dump(ordered, f, indent=2)
         f.write("\n")
     print_table(results)
     if only:
-        print(f"\nbench: partial run (--only): docs not written; "
-              f"{outdir}/results.json")
+        print(f"\nbench: partial run (--only): docs not written; {rpath}")
         return 0
     doc = (os.path.join(ROOT, "docs", "BENCHMARKS.md")
            if mode == "full" or args.docs
