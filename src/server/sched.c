@@ -154,7 +154,8 @@ cursor_peek(const struct hq_state *st, struct cursor *c, uint32_t *job,
 struct round {
 	const struct hq_state *st;
 	uint64_t now;
-	uint32_t layers;
+	uint32_t layers;	 /* the most any worker takes */
+	uint32_t default_layers; /* for workers without their own limit */
 	const struct hq_sworker **ws; /* usable workers, by id */
 	uint32_t nw, nres;
 	uint64_t *used;		   /* nw x nres: committed amounts */
@@ -173,8 +174,10 @@ struct round {
  * little time left. It waits on the server until it can start at once. */
 static bool
 prefill_ok(const struct hq_sworker *w, const struct hq_res_variant *v,
-    uint32_t layer)
+    uint32_t layer, uint32_t default_layers)
 {
+	if (layer > (w->sched_layers ? w->sched_layers : default_layers))
+		return false;
 	return layer == 1 || v->min_time_ms == 0 || w->end_ms == 0;
 }
 
@@ -199,7 +202,8 @@ find_worker(struct round *r, const struct hq_bucket *bk, uint32_t job,
 				job > r->hold_job[i]))))
 			continue;
 		for (v = 0; v < rq->req.n; v++)
-			if (prefill_ok(r->ws[i], &rq->req.v[v], layer) &&
+			if (prefill_ok(r->ws[i], &rq->req.v[v], layer,
+				r->default_layers) &&
 			    hq_sched_variant_possible(st, r->ws[i], bk->rq, v,
 				r->now) &&
 			    variant_fits(st, r->ws[i],
@@ -445,7 +449,11 @@ hq_sched_plan(const struct hq_state *st, uint64_t now_ms,
 	memset(&r, 0, sizeof r);
 	r.st = st;
 	r.now = now_ms;
-	r.layers = o && o->layers ? o->layers : 2;
+	r.layers = r.default_layers = o && o->layers ? o->layers : 2;
+	for (i = 1; i < st->workers_cap; i++)
+		if (st->workers[i] != NULL &&
+		    st->workers[i]->sched_layers > r.layers)
+			r.layers = st->workers[i]->sched_layers;
 	r.nres = st->nresnames;
 	r.ws = hq_xcalloc(st->workers_cap ? st->workers_cap : 1, sizeof *r.ws);
 	/* Workers with a minimal utilization last: they take what the

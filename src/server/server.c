@@ -419,6 +419,56 @@ schedule(struct server *s)
 }
 
 /*
+ * Group commit. A client waiting for a reply gets its commit at once. When
+ * only workers wait (their queues are deep enough to cover it), the batch
+ * may grow for up to COMMIT_WINDOW_US after the previous hand-over, so that
+ * a stream of small task reports shares one synced commit instead of one
+ * each.
+ */
+#define COMMIT_WINDOW_US 2000
+
+static bool
+clients_waiting(struct server *s)
+{
+	struct client *cl;
+
+	for (cl = s->clients; cl != NULL; cl = cl->next)
+		if (hq_conn_has_held(cl->conn))
+			return true;
+	return false;
+}
+
+static void
+server_commit_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	/* Nothing to do: the loop wakes up and ev_prepare flushes. */
+}
+
+static void
+server_flush(struct server *s)
+{
+	uint64_t now = hq_mono_us();
+
+	if (!clients_waiting(s) && !s->stopping &&
+	    now - s->last_flush_us < COMMIT_WINDOW_US) {
+		if (!ev_is_active(&s->commit_w)) {
+			ev_timer_set(&s->commit_w,
+			    (COMMIT_WINDOW_US - (now - s->last_flush_us)) /
+				1e6,
+			    0.);
+			ev_timer_start(s->loop, &s->commit_w);
+		}
+		return;
+	}
+	ev_timer_stop(s->loop, &s->commit_w);
+	hq_journal_flush_async(s->journal);
+	s->last_flush_us = now;
+}
+
+/*
  * Just before the loop blocks: schedule, send what that produced, and hand
  * the batch to the journal writer. Replies go out when it is durable.
  */
@@ -442,7 +492,7 @@ server_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	}
 	if (s->last_seq > s->durable_seq) {
 		if (!s->journal_failed)
-			hq_journal_flush_async(s->journal);
+			server_flush(s);
 	} else {
 		/* Replies that depend on nothing new go out now. */
 		release_all(s, s->durable_seq);
@@ -1003,6 +1053,8 @@ server_main(const struct server_opts *o)
 		s->journal_w.data = s;
 		ev_io_start(s->loop, &s->journal_w);
 	}
+	ev_timer_init(&s->commit_w, server_commit_timer_cb, 0., 0.);
+	s->commit_w.data = s;
 	ev_timer_init(&s->tick_w, server_tick_cb, 1.0, 1.0);
 	s->tick_w.data = s;
 	ev_timer_start(s->loop, &s->tick_w);
@@ -1052,6 +1104,7 @@ server_main(const struct server_opts *o)
 	}
 	ev_prepare_stop(s->loop, &s->prepare_w);
 	ev_timer_stop(s->loop, &s->tick_w);
+	ev_timer_stop(s->loop, &s->commit_w);
 	ev_timer_stop(s->loop, &s->stop_w);
 	ev_signal_stop(s->loop, &s->sigint_w);
 	ev_signal_stop(s->loop, &s->sigterm_w);

@@ -78,6 +78,9 @@ struct wconn {
 	struct hq_u32map sent_specs; /* (job << 32 | desc) -> 1 */
 	struct hq_taskrefs cancel;   /* to send at the next flush */
 	bool stopping;
+	/* finish rate, for the prefill depth */
+	uint64_t rate_since_us;
+	uint32_t rate_count;
 };
 
 struct server {
@@ -117,6 +120,8 @@ struct server {
 
 	ev_prepare prepare_w;
 	ev_io journal_w;
+	ev_timer commit_w;	/* the end of a commit window */
+	uint64_t last_flush_us;
 	ev_timer tick_w;
 	ev_signal sigint_w, sigterm_w;
 	uint64_t idle_since_us;

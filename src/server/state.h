@@ -171,6 +171,10 @@ struct hq_sworker {
 	/* Not journaled: the last plan kept this worker free of new tasks
 	 * for a waiting multi-node task (runtime info "reserved"). */
 	bool mn_held;
+	/* Not journaled: how many layers of its capacity the scheduler may
+	 * commit to this worker (prefill), set by the glue from the rate at
+	 * which it finishes tasks; 0 = the plan's default. */
+	uint32_t sched_layers;
 };
 
 struct hq_state_hooks {

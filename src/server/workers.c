@@ -429,11 +429,48 @@ wconn_started(struct server *s, struct wconn *wc, const struct hq_wmsg *m)
 	}
 }
 
+/*
+ * Prefill depth: a worker should hold enough queued work to stay busy while
+ * a refill crosses the wire and the journal (about a synced commit plus a
+ * round trip). From the rate at which it finishes tasks, give it that many
+ * layers of its capacity: short tasks get a deeper queue, long ones just
+ * one extra layer.
+ */
+#define PREFILL_WINDOW_US 8000 /* work to keep queued, in time */
+#define PREFILL_MAX_LAYERS 32
+
+static void
+wconn_measure_rate(struct server *s, struct wconn *wc, uint32_t finished)
+{
+	struct hq_sworker *w = hq_state_worker(s->st, wc->worker_id);
+	uint64_t now = hq_mono_us(), span;
+	uint64_t cpus, tasks, layers;
+	int32_t rid;
+
+	wc->rate_count += finished;
+	if (wc->rate_since_us == 0)
+		wc->rate_since_us = now;
+	span = now - wc->rate_since_us;
+	if (span < 100000 || w == NULL)
+		return;
+	rid = hq_state_resource_id(s->st, "cpus");
+	cpus = rid >= 0 ? hq_sworker_total(w, (uint32_t)rid) / HQ_AMOUNT_ONE
+			: 1;
+	/* Tasks finished per window, spread over the CPUs: extra layers. */
+	tasks = (uint64_t)wc->rate_count * PREFILL_WINDOW_US / span;
+	layers = 1 + (tasks + HQ_MAX(cpus, 1) - 1) / HQ_MAX(cpus, 1);
+	w->sched_layers = (uint32_t)HQ_MIN(HQ_MAX(layers, s->sched.layers),
+	    PREFILL_MAX_LAYERS);
+	wc->rate_since_us = now;
+	wc->rate_count = 0;
+}
+
 static void
 wconn_finished(struct server *s, struct wconn *wc, const struct hq_wmsg *m)
 {
 	uint32_t i;
 
+	wconn_measure_rate(s, wc, m->refs.n);
 	for (i = 0; i < m->refs.n; i++) {
 		struct hq_job *job;
 		struct hq_task *t = report_task(s, wc, m->refs.job[i],
@@ -632,34 +669,55 @@ send_multinode(struct server *s, struct wconn *wc, const struct hq_assign *a)
 
 /*
  * Send the assignments of the last plan (already applied and journalled):
- * one Assign per worker, preceded by the task descriptions it lacks.
+ * one Assign per worker, preceded by the task descriptions it lacks. The
+ * plan is grouped by worker first, so this costs in assignments plus
+ * connections, not in their product.
  */
 void
 workers_dispatch(struct server *s)
 {
 	struct hq_taskrefs refs;
-	uint32_t *descs = NULL, *variants = NULL, dcap = 0, i;
+	uint32_t *descs = NULL, *variants = NULL, cap = 0, i, k;
+	uint32_t *order = NULL, *count = NULL, maxw = 0;
 	char **entries = NULL;
-	bool any_entry, any_variant;
 	struct wconn *wc;
 
 	memset(&refs, 0, sizeof refs);
+	if (s->plan.n > 0) {
+		uint32_t *fill;
+
+		/* Counting sort of the plan by worker id, keeping the plan's
+		 * order within a worker: worker w's assignments are
+		 * order[count[w] .. count[w + 1]). */
+		for (i = 0; i < s->plan.n; i++)
+			maxw = HQ_MAX(maxw, s->plan.a[i].worker);
+		count = hq_xcalloc(maxw + 2, sizeof *count);
+		for (i = 0; i < s->plan.n; i++)
+			count[s->plan.a[i].worker + 1]++;
+		for (i = 1; i <= maxw + 1; i++)
+			count[i] += count[i - 1];
+		fill = hq_xmemdup(count, (maxw + 2) * sizeof *count);
+		order = hq_xcalloc(s->plan.n, sizeof *order);
+		for (i = 0; i < s->plan.n; i++)
+			order[fill[s->plan.a[i].worker]++] = i;
+		free(fill);
+	}
 	for (wc = s->wconns; wc != NULL; wc = wc->next) {
+		bool any_entry = false, any_variant = false;
+
 		if (wc->worker_id == 0 || wc->stopping)
 			continue;
 		send_cancels(s, wc);
+		if (count == NULL || wc->worker_id > maxw)
+			continue;
 		hq_taskrefs_clear(&refs);
-		any_entry = any_variant = false;
-		for (i = 0; i < s->plan.n; i++) {
-			const struct hq_assign *a = &s->plan.a[i];
-			struct hq_job *job;
-			struct hq_task *t;
+		for (k = count[wc->worker_id]; k < count[wc->worker_id + 1];
+		     k++) {
+			const struct hq_assign *a = &s->plan.a[order[k]];
+			struct hq_job *job = hq_state_job(s->st, a->job);
+			struct hq_task *t = &job->tasks[a->idx];
 			uint32_t v;
 
-			if (a->worker != wc->worker_id)
-				continue;
-			job = hq_state_job(s->st, a->job);
-			t = &job->tasks[a->idx];
 			if (!hq_u32map_get(&wc->sent_specs,
 				(uint64_t)job->id << 32 | t->desc, &v)) {
 				send_spec(s, wc, job, t->desc);
@@ -670,18 +728,18 @@ workers_dispatch(struct server *s)
 				send_multinode(s, wc, a);
 				continue;
 			}
-			if (refs.n + 1 > dcap) {
-				dcap = dcap ? dcap * 2 : 64;
-				descs = hq_xreallocarray(descs, dcap,
+			if (refs.n + 1 > cap) {
+				cap = cap ? cap * 2 : 64;
+				descs = hq_xreallocarray(descs, cap,
 				    sizeof *descs);
-				variants = hq_xreallocarray(variants, dcap,
+				variants = hq_xreallocarray(variants, cap,
 				    sizeof *variants);
+				entries = hq_xreallocarray(entries, cap,
+				    sizeof *entries);
 			}
 			descs[refs.n] = t->desc;
 			variants[refs.n] = t->variant;
 			any_variant |= t->variant != 0;
-			entries = hq_xreallocarray(entries, refs.n + 1,
-			    sizeof *entries);
 			entries[refs.n] = (char *)hq_job_task_entry(job,
 			    a->idx);
 			any_entry |= entries[refs.n] != NULL;
@@ -701,6 +759,8 @@ workers_dispatch(struct server *s)
 	}
 	s->plan.n = 0;
 	hq_taskrefs_fini(&refs);
+	free(order);
+	free(count);
 	free(descs);
 	free(variants);
 	free(entries);

@@ -45,12 +45,31 @@ worker_task_free(struct wtask *t)
 	free(t);
 }
 
+/* /dev/null for reading or writing, opened once per worker. */
+static int
+worker_devnull(struct worker *w, bool write)
+{
+	int *fd = write ? &w->devnull_w : &w->devnull_r;
+
+	if (*fd < 0)
+		*fd = open("/dev/null", (write ? O_WRONLY : O_RDONLY) |
+			O_CLOEXEC);
+	return *fd;
+}
+
 static int
 mkdir_p(const char *path)
 {
-	char *p = hq_xstrdup(path), *s;
+	char *p, *s;
 	int rc = 0;
 
+	/* Usually the directory exists already (every task of an array
+	 * shares it): one syscall says so. */
+	if (mkdir(path, 0755) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
+	p = hq_xstrdup(path);
 	for (s = p + 1; *s; s++) {
 		if (*s != '/')
 			continue;
@@ -710,7 +729,7 @@ task_spawn(struct worker *w, struct wtask *t)
 		}
 		fds[0] = pipefd[0];
 	} else {
-		fds[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		fds[0] = worker_devnull(w, false);
 	}
 	if ((d->out.kind == HQ_STDIO_STREAM ||
 		d->err.kind == HQ_STDIO_STREAM) &&
@@ -725,7 +744,7 @@ task_spawn(struct worker *w, struct wtask *t)
 		if (io->kind == HQ_STDIO_FILE && path != NULL)
 			fds[i] = open_output(path);
 		else
-			fds[i] = open("/dev/null", O_WRONLY | O_CLOEXEC);
+			fds[i] = worker_devnull(w, true);
 		if (fds[i] < 0) {
 			err = hq_xprintf("Cannot open %s: %s",
 			    path ? path : "/dev/null", strerror(errno));
@@ -803,7 +822,8 @@ fail:
 	worker_task_free(t);
 out:
 	for (i = 0; i < 3; i++)
-		if (fds[i] >= 0)
+		if (fds[i] >= 0 && fds[i] != w->devnull_r &&
+		    fds[i] != w->devnull_w)
 			close(fds[i]);
 	if (pipefd[1] >= 0)
 		close(pipefd[1]);

@@ -994,6 +994,7 @@ worker_main(const struct worker_opts *o)
 	w->loop = EV_DEFAULT;
 	w->exit_code = 0;
 	w->base_env = environ;
+	w->devnull_r = w->devnull_w = -1;
 	hq_u32map_init(&w->spec_index);
 	{
 		char buf[PATH_MAX];
@@ -1064,6 +1065,10 @@ out:
 	free(w->held);
 	ev_timer_stop(w->loop, &w->reconnect_w);
 	hq_buf_fini(&w->frame);
+	if (w->devnull_r >= 0)
+		close(w->devnull_r);
+	if (w->devnull_w >= 0)
+		close(w->devnull_w);
 	free(w->server_uid);
 	free(w->hostname);
 	free(w->work_dir);

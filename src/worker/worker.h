@@ -151,6 +151,7 @@ struct worker {
 	ev_signal sigint_w, sigterm_w, sigtstp_w;
 	int exit_code;
 	char **base_env; /* environ at start */
+	int devnull_r, devnull_w; /* shared by every task, -1 until needed */
 	struct wstream_file *stream_files; /* stream.c */
 	struct wnotify *notify;		   /* notify.c; NULL: no socket */
 };
