@@ -849,6 +849,17 @@ waiter_send(struct server *s, struct waiter *w)
 	memset(&r, 0, sizeof r);
 	r.kind = HQ_SMSG_PROGRESS;
 	waiter_progress(s, w, &r.progress);
+	if (!r.progress.done && w->progress) {
+		/* A progress bar needs no more than 10 updates a second; the
+		 * change stays pending until then (the loop ticks). */
+		uint64_t now = hq_mono_us();
+
+		if (now - w->last_sent_us < 100000) {
+			w->dirty = true;
+			return;
+		}
+		w->last_sent_us = now;
+	}
 	if (r.progress.done || w->progress)
 		server_send_smsg(s, w->cl->conn, &r);
 	if (r.progress.done) {

@@ -51,6 +51,7 @@ struct waiter {
 	bool without_close;
 	bool progress;
 	bool dirty;
+	uint64_t last_sent_us; /* progress updates go out at most 10 a second */
 	bool notify; /* wants the task notifications of its jobs */
 };
 
