@@ -42,6 +42,7 @@ SIZES = {
         "journal_max_records": 0,
         "s2s_reps": 50,
         "many_workers": 100, "many_n": 1000000, "many_cap_s": 180,
+        "sched_rounds": 11,
     },
     "quick": {
         "floor_n": 2000, "floor_reps": 3,
@@ -52,9 +53,15 @@ SIZES = {
         "journal_max_records": 20000,
         "s2s_reps": 15,
         "many_workers": 20, "many_n": 100000, "many_cap_s": 8,
+        "sched_rounds": 5,
     },
 }
 SUBMIT_N = 1000000  # submit_1m_ms and restart_1m_ms, in both modes
+# sched_round_1m_ms (issue 5): bench/sched's defaults, in both modes: 100
+# workers of 128 CPUs (25 with 4 GPUs), 1,000,000 waiting tasks in 1,000
+# jobs, 10 request kinds, 2 priorities. Also run with every worker at the
+# deepest adaptive prefill (server: PREFILL_MAX_LAYERS in workers.c).
+SCHED_DEEP_LAYERS = 32
 # CPUs declared by each benchmark-mode worker: the size of a current HPC
 # node. The server keeps at most (prefill layers x CPUs) tasks in flight per
 # worker, so this sets the pipelining window; the window effect is measured
@@ -76,7 +83,10 @@ GOALS = {
     "journal_us_per_event": ("<=", 1.0),
     "submit_to_start_ms_p50": ("<=", 2.0),
     "workers_100_tasks_per_s": None,
+    "sched_round_1m_ms": ("<=", 1.0),
 }
+# Where a goal comes from (the table's goal column names it).
+GOAL_ISSUE = {"sched_round_1m_ms": 5}
 UNITS = {
     "throughput_vs_floor": "ratio",
     "dispatch_tasks_per_s_journal": "tasks/s",
@@ -89,21 +99,39 @@ UNITS = {
     "journal_us_per_event": "us",
     "submit_to_start_ms_p50": "ms",
     "workers_100_tasks_per_s": "tasks/s",
+    "sched_round_1m_ms": "ms",
 }
-# HyperQueue's published figures, only where a source can be named.
+# HyperQueue's published figures, only where a source can be named. Rows
+# citing the same source share its number.
 HQ_DOC = "HyperQueue documentation"
+HQ_SRC_PERF = (
+    HQ_DOC + ": README, Features > Performance: \"Scales to millions of "
+    "tasks and hundreds of nodes\", \"Overhead per task is around "
+    "0.1 ms\"; FAQ: \"Our preliminary benchmarks show that overhead of HQ "
+    "is around 0.1 ms per task\"")
 HQ_PUBLISHED = {
     "server_cpu_us_per_task": (
         "~100 µs \"overhead per task\" (not a CPU-time figure)",
-        HQ_DOC + ": README, Features > Performance: \"Overhead per task is "
-        "around 0.1 ms\"; FAQ: \"Our preliminary benchmarks show that "
-        "overhead of HQ is around 0.1 ms per task\""),
+        HQ_SRC_PERF),
     "journal_us_per_event": (
         "not durable per event: flushed every 30 s by default",
         "HyperQueue CLI reference, `hq server start --journal-flush-period` "
         "(default 30s); " + HQ_DOC + ", Deployment > Server: \"If the server "
         "crashes, last few seconds of progress may be lost\""),
+    "sched_round_1m_ms": (
+        "not published (\"scales to millions of tasks and hundreds of "
+        "nodes\", no time per round)",
+        HQ_SRC_PERF),
 }
+
+
+def hq_sources():
+    """The distinct sources of HQ_PUBLISHED, in order of first use."""
+    out = []
+    for _, src in HQ_PUBLISHED.values():
+        if src not in out:
+            out.append(src)
+    return out
 
 
 class BenchError(Exception):
@@ -785,6 +813,27 @@ def bench_many_workers(hq, sz, out, perf_dir=None):
     hq.procs.kill(s)
 
 
+def run_sched(hq, args):
+    r = subprocess.run([os.path.join(hq.bench, "sched")] + args,
+                       capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
+        raise BenchError(f"bench/sched failed: {r.stderr}")
+    return json.loads(r.stdout)
+
+
+def bench_sched(hq, sz, out):
+    """sched_round_1m_ms (issue 5): one hq_sched_plan round, in process."""
+    rounds = ["--rounds", str(sz["sched_rounds"])]
+    r = run_sched(hq, rounds)
+    deep = run_sched(hq, rounds + ["--layers", str(SCHED_DEEP_LAYERS)])
+    out["sched_round_1m_ms"] = r["first"]["median_ms"]
+    out["_details"]["sched"] = {
+        "default": r, "deep_prefill": deep,
+        "command": "bench/sched " + " ".join(rounds)
+                   + f"  (and with --layers {SCHED_DEEP_LAYERS})",
+    }
+
+
 def profile_server(hq, server, n, cap, perf_dir, name):
     """One extra run under `perf record` (not counted in the figures)."""
     perf = shutil.which("perf")
@@ -978,22 +1027,26 @@ def write_doc(path, results, sz, mode):
     L.append("")
     L.append("## Results")
     L.append("")
-    L.append("| key | measured | goal (issue 7) | status | HyperQueue, "
-             "published |")
+    L.append("| key | measured | goal | status | HyperQueue, published |")
     L.append("|---|---|---|---|---|")
+    sources = hq_sources()
     for key in GOALS:
         v = results.get(key)
         if key in HQ_PUBLISHED:
-            ref = list(HQ_PUBLISHED).index(key) + 1
+            ref = sources.index(HQ_PUBLISHED[key][1]) + 1
             pub = f"{HQ_PUBLISHED[key][0]} [{ref}]"
         else:
             pub = "not published"
         L.append(f"| `{key}` | {fmt(v, key)} | {goal_text(key)} | "
                  f"{status_text(key, v)} | {pub} |")
     L.append("")
+    L.append("Goals: issue 7, except "
+             + ", ".join(f"`{k}` (issue {n})" for k, n in GOAL_ISSUE.items())
+             + ".")
+    L.append("")
     L.append("Sources of the HyperQueue column:")
     L.append("")
-    for i, (key, (_, src)) in enumerate(HQ_PUBLISHED.items()):
+    for i, src in enumerate(sources):
         L.append(f"{i + 1}. {src}.")
     L.append("")
     L.append("Issue 7 also quotes about 18–25 µs of server CPU per task, "
@@ -1047,6 +1100,30 @@ def write_doc(path, results, sz, mode):
         L.append("")
     L.append("### Details")
     L.append("")
+    sd = d.get("sched")
+    if sd:
+        a, b = sd["default"], sd["deep_prefill"]
+        L.append(f"- Scheduler round (`bench/sched`, in process): "
+                 f"{a['workers']} workers of {a['cpus_per_worker']} CPUs "
+                 f"({a['gpu_workers']} with {a['gpus_per_worker']} GPUs), "
+                 f"{a['waiting_at_start']:,} waiting tasks in "
+                 f"{a['jobs']:,} jobs, {a['request_kinds']} request kinds, "
+                 f"{a['priorities']} priorities ({a['queues']} ready "
+                 f"queues), {a['layers']} prefill layers; median of "
+                 f"{a['rounds']} rounds. Empty workers: "
+                 f"{a['first']['median_ms']:.3f} ms for "
+                 f"{a['first_assignments']:,} assignments (first call "
+                 f"{a['first_call_ms']:.3f} ms); every worker full: "
+                 f"{a['full']['median_ms']:.3f} ms; refill after "
+                 f"{a['finish_per_worker']} tasks finished per worker: "
+                 f"{a['refill']['median_ms']:.3f} ms "
+                 f"({median(a['refill']['assignments']):,.0f} "
+                 "assignments). With every worker at the deepest adaptive "
+                 f"prefill ({b['layers']} layers): empty "
+                 f"{b['first']['median_ms']:.3f} ms for "
+                 f"{b['first_assignments']:,} assignments, full "
+                 f"{b['full']['median_ms']:.3f} ms, refill "
+                 f"{b['refill']['median_ms']:.3f} ms.")
     dd = d.get("dispatch")
     if dd:
         L.append(f"- Dispatch: {dd['tasks']:,} tasks, {dd['workers']} "
@@ -1070,8 +1147,9 @@ def write_doc(path, results, sz, mode):
                  f"{dw['journal_records_per_commit']:.1f} records per "
                  f"commit, {dw['journal_bytes_per_event']:.1f} B and "
                  f"{dw['journal_us_per_event']:.2f} µs per event. The server "
-                 "keeps at most 2 × CPUs tasks in flight per worker, and "
-                 "each refill waits for a synced commit.")
+                 "keeps (prefill layers × CPUs) tasks in flight per worker, "
+                 "2 to 32 layers from the worker's finish rate, and each "
+                 "refill waits for a synced commit.")
     jd = d.get("journal")
     if jd:
         L.append(f"- Journal: {jd['events']:,} events in {jd['records']:,} "
@@ -1109,7 +1187,10 @@ def write_doc(path, results, sz, mode):
                  + fmt(median(s2["ms"]), "submit_to_start_ms_p50") + ", "
                  f"p90 {s2['p90_ms']:.2f} ms over {s2['reps']} tasks; the "
                  f"client exits after {s2['client_exit_ms_p50']:.2f} ms "
-                 "(p50). Floor (the same stamp program started directly): "
+                 "(p50); server side (from the job's submission time, ms "
+                 "resolution, to the task's stamp) "
+                 f"{s2['server_side_ms_p50']:.2f} ms (p50). Floor (the same "
+                 "stamp program started directly): "
                  f"{s2['floor_ms_p50']:.2f} ms.")
     mw = d.get("many_workers")
     if mw:
@@ -1138,6 +1219,8 @@ def write_doc(path, results, sz, mode):
              "dispatch,workers   # perf profiles of the server")
     L.append("HQ_PREFILL_LAYERS=8 python3 bench/run.py --build build --quick "
              "--only floor   # one step, with a server setting")
+    L.append("build/bench/sched --layers 32   # one scheduler round in "
+             "process (JSON); sched --help for the sizes")
     L.append("```")
     L.append("")
     L.append("## Analysis")
@@ -1193,7 +1276,19 @@ by `bench/run.py` around the client commands; server CPU is utime + stime from
   wall clock first thing) submitted to an idle worker; from just before the
   client is started to the stamp. Median over the repetitions.
 - `workers_100_tasks_per_s`: as dispatch, with 100 `--bench` workers and
-  1,000,000 tasks (quick: 20 workers, 100,000 tasks), journal on."""
+  1,000,000 tasks (quick: 20 workers, 100,000 tasks), journal on.
+- `sched_round_1m_ms`: `bench/sched` builds a server state in process
+  through `hq_state_apply` (100 workers of 128 CPUs, every 4th with 4
+  GPUs; 1,000,000 waiting tasks in 1,000 array jobs, job j with request
+  kind j mod 10 and priority 1 or 0 by blocks of ten jobs; the kinds: cpus
+  1, 2 and 4 each compact and scatter, cpus 1 + 1 GPU, cpus 4 + 2 GPUs,
+  cpus 2 `compact!`, and two variants 2 CPUs + 1 GPU or 8 CPUs) and times
+  `hq_sched_plan` with the server's default of 2 prefill layers: the
+  median of R plans of the round with every worker empty (the figure; the
+  same in both modes, R = 11, quick 5). It also times the round with every
+  worker full (the first plan applied) and R refill rounds (8 tasks
+  finished per worker, plan, apply), and all three again with every
+  worker at 32 layers, the deepest adaptive prefill."""
 
 
 # ---- main -------------------------------------------------------------------
@@ -1208,8 +1303,8 @@ def main():
                     help="also profile the server (perf record) in one "
                          "extra dispatch run and the many-workers run")
     ap.add_argument("--only", default="",
-                    help="comma-separated: floor,dispatch,window,memory,"
-                         "submit,s2s,workers")
+                    help="comma-separated: sched,floor,dispatch,window,"
+                         "memory,submit,s2s,workers")
     ap.add_argument("--keep", action="store_true",
                     help="keep the temporary directory")
     ap.add_argument("--commit", default="",
@@ -1223,7 +1318,7 @@ def main():
                             if not os.path.isabs(args.build) else args.build)
     outdir = os.path.join(build, "bench")
     for b in ("hq", "hq-replay", "bench/floor", "bench/stamp",
-              "bench/journal"):
+              "bench/journal", "bench/sched"):
         if not os.access(os.path.join(build, b), os.X_OK):
             sys.exit(f"bench: {build}/{b} is missing: run `make "
                      f"BUILD={args.build} bench`")
@@ -1262,6 +1357,7 @@ def main():
         pass
 
     steps = [
+        ("sched", "sched_round_1m_ms", bench_sched),
         ("floor", "throughput_vs_floor", bench_floor),
         ("dispatch", "dispatch + journal", bench_dispatch),
         ("window", "dispatch with 2-CPU workers", bench_window),

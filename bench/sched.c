@@ -29,6 +29,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,13 @@
 #define MAX_ROUNDS  1000
 #define GPU_EVERY   4 /* every 4th worker has GPUs */
 #define GPUS_PER_WK 4
+
+#define USAGE                                                            \
+	"usage: sched [--workers W] [--tasks N] [--jobs J] [--cpus C]\n" \
+	"             [--layers L] [--rounds R] [--finish F]\n"          \
+	"defaults: 100 workers, 1000000 tasks, 1000 jobs, 128 cpus, 2 "  \
+	"layers,\n"                                                      \
+	"          11 rounds, 8 tasks finished per worker per refill\n"
 
 struct opts {
 	uint32_t workers, tasks, jobs, cpus, layers, rounds, finish;
@@ -249,8 +257,7 @@ out:
 
 /* Finish the first f tasks in flight on every worker. */
 static int
-finish_some(struct hq_state *st, uint32_t f, uint64_t *t,
-    struct hq_errbuf *eb)
+finish_some(struct hq_state *st, uint32_t f, uint64_t *t, struct hq_errbuf *eb)
 {
 	struct hq_inflight *pick = hq_xcalloc(f ? f : 1, sizeof *pick);
 	uint32_t i, k, n;
@@ -334,13 +341,12 @@ median_ms(const struct series *s)
 }
 
 static void
-print_series(const char *name, const struct series *s)
+print_series(const char *name, const struct series *s, bool last)
 {
 	uint64_t total = 0;
 	uint32_t i;
 
-	printf("  \"%s\": {\"median_ms\": %.4f, \"ms\": [", name,
-	    median_ms(s));
+	printf("  \"%s\": {\"median_ms\": %.4f, \"ms\": [", name, median_ms(s));
 	for (i = 0; i < s->n; i++)
 		printf("%s%.4f", i ? ", " : "", (double)s->ns[i] / 1e6);
 	printf("], \"assignments\": [");
@@ -357,7 +363,7 @@ print_series(const char *name, const struct series *s)
 		printf("%.1f", (double)ns / (double)total);
 	} else
 		printf("null");
-	printf("},\n");
+	printf("}%s\n", last ? "" : ",");
 }
 
 static int
@@ -383,8 +389,8 @@ run(const struct opts *op, struct hq_errbuf *eb)
 	per = op->tasks / op->jobs;
 	for (i = 1; i <= op->jobs; i++) {
 		/* The last job takes the remainder. */
-		uint64_t n = i < op->jobs ? per
-					  : op->tasks - per * (op->jobs - 1);
+		uint64_t n =
+		    i < op->jobs ? per : op->tasks - per * (op->jobs - 1);
 
 		if ((rc = add_job(st, i, (uint32_t)n, &t, eb)) != 0)
 			goto out;
@@ -427,25 +433,26 @@ run(const struct opts *op, struct hq_errbuf *eb)
 	       ", \"gpu_workers\": %" PRIu32 ", \"gpus_per_worker\": %d,\n",
 	    op->workers, op->cpus, op->workers / GPU_EVERY, GPUS_PER_WK);
 	printf("  \"tasks\": %" PRIu32 ", \"jobs\": %" PRIu32
-	       ", \"request_kinds\": %d, \"priorities\": 2, \"queues\": %" PRIu32
-	       ",\n",
+	       ", \"request_kinds\": %d, \"priorities\": 2, \"queues\": "
+	       "%" PRIu32 ",\n",
 	    op->tasks, op->jobs, NKINDS, st->nbuckets);
 	printf("  \"layers\": %" PRIu32 ", \"rounds\": %" PRIu32
 	       ", \"finish_per_worker\": %" PRIu32 ",\n",
 	    op->layers, op->rounds, op->finish);
-	printf("  \"waiting_at_start\": %" PRIu64 ", \"waiting_at_end\": %" PRIu64
-	       ",\n",
+	printf("  \"waiting_at_start\": %" PRIu64
+	       ", \"waiting_at_end\": %" PRIu64 ",\n",
 	    waiting_start, waiting(st));
-	printf("  \"build_ms\": %.1f, \"apply_ms\": %.1f, \"finish_ms\": %.1f,\n",
+	printf("  \"build_ms\": %.1f, \"apply_ms\": %.1f, \"finish_ms\": "
+	       "%.1f,\n",
 	    (double)build_ns / 1e6, (double)apply_ns / 1e6,
 	    (double)finish_ns / 1e6);
 	printf("  \"first_call_ms\": %.4f, \"first_assignments\": %" PRIu32
 	       ",\n",
 	    (double)first_call_ns / 1e6, first_n);
-	print_series("first", first);
-	print_series("full", full);
-	print_series("refill", refill);
-	printf("  \"sched_round_1m_ms\": %.4f\n}\n", median_ms(first));
+	print_series("first", first, false);
+	print_series("full", full, false);
+	print_series("refill", refill, true);
+	printf("}\n");
 	rc = 0;
 out:
 	hq_plan_fini(&p);
@@ -483,6 +490,10 @@ main(int argc, char **argv)
 
 	memset(&eb, 0, sizeof eb);
 	for (a = 1; a < argc; a++) {
+		if (strcmp(argv[a], "--help") == 0) {
+			fputs(USAGE, stdout);
+			return 0;
+		}
 		for (f = 0; f < HQ_ARRAY_LEN(flags); f++)
 			if (strcmp(argv[a], flags[f].name) == 0)
 				break;
@@ -503,8 +514,8 @@ main(int argc, char **argv)
 		a++;
 	}
 	if (op.jobs > op.tasks) {
-		fprintf(stderr, "sched: --jobs %" PRIu32
-				" exceeds --tasks %" PRIu32 "\n",
+		fprintf(stderr,
+		    "sched: --jobs %" PRIu32 " exceeds --tasks %" PRIu32 "\n",
 		    op.jobs, op.tasks);
 		goto usage;
 	}
@@ -515,7 +526,6 @@ main(int argc, char **argv)
 	}
 	return 0;
 usage:
-	fprintf(stderr, "usage: sched [--workers W] [--tasks N] [--jobs J] "
-			"[--cpus C] [--layers L] [--rounds R] [--finish F]\n");
+	fputs(USAGE, stderr);
 	return 2;
 }

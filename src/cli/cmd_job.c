@@ -81,45 +81,6 @@ static const struct hq_opt job_cat_opts[] = {
 	{ NULL, 0, 0, NULL, NULL },
 };
 
-/*
- * Option lookups by position in the command's own table: cli_parse() puts
- * the command's options first, so their indices in 'a' are the same (and
- * 'a->opts' is not used after cli_parse() returned).
- */
-static int
-job_opt_index(const struct hq_opt *opts, const char *name)
-{
-	int i;
-
-	for (i = 0; opts[i].name != NULL; i++)
-		if (strcmp(opts[i].name, name) == 0)
-			return i;
-	HQ_ASSERT(0);
-	return -1;
-}
-
-static const char *
-job_opt(const struct hq_args *a, const struct hq_opt *opts, const char *name)
-{
-	int i = job_opt_index(opts, name);
-
-	return a->given[i] ? a->value[i] : NULL;
-}
-
-static bool
-job_flag(const struct hq_args *a, const struct hq_opt *opts, const char *name)
-{
-	return a->given[job_opt_index(opts, name)];
-}
-
-static char *
-job_cstr(struct hq_buf *b)
-{
-	hq_buf_reserve(b, 1);
-	b->data[b->len] = '\0';
-	return (char *)b->data;
-}
-
 static void
 job_need_pos(struct cli *c, const struct hq_args *a, uint32_t n,
     const char *names)
@@ -229,7 +190,7 @@ job_fmt_ids(struct hq_buf *out, json_t *arr)
 	qsort(ids, n, sizeof *ids, job_u32_cmp);
 	hq_fmt_ids_sorted(out, ids, n);
 	free(ids);
-	job_cstr(out);
+	hq_buf_cstr(out);
 }
 
 /* ---- job list
@@ -310,8 +271,8 @@ cmd_job_list(struct cli *c, int argc, char **argv)
 
 	cli_parse(c, &a, opts, argc, argv, 0, false, NULL,
 	    "Display information about jobs");
-	filter = job_opt(&a, opts, "filter");
-	if (job_flag(&a, opts, "all") && filter != NULL)
+	filter = hq_args_get(&a, "filter");
+	if (hq_args_flag(&a, "all") && filter != NULL)
 		cli_fail(c,
 		    "error: the argument '--all' cannot be used with "
 		    "'--filter <STATES>'\n\nFor more information, try "
@@ -323,7 +284,7 @@ cmd_job_list(struct cli *c, int argc, char **argv)
 	for (i = 0; i < json_array_size(all); i++) {
 		json_t *job = json_array_get(all, i);
 
-		if (job_flag(&a, opts, "all") ||
+		if (hq_args_flag(&a, "all") ||
 		    job_listed(job, filter ? states : NULL, nstates))
 			json_array_append(shown, job);
 	}
@@ -341,7 +302,7 @@ cmd_job_list(struct cli *c, int argc, char **argv)
 		break;
 	default:
 		job_list_print(c, shown, json_array_size(all),
-		    job_flag(&a, opts, "verbose"));
+		    hq_args_flag(&a, "verbose"));
 	}
 	json_decref(shown);
 	json_decref(all);
@@ -381,7 +342,7 @@ job_state_cell(struct cli *c, struct hq_buf *out, json_t *info)
 
 	if (cli_jint(info, "task_count") == 1) {
 		hq_buf_append_str(out, cli_jstr(info, "_state"));
-		job_cstr(out);
+		hq_buf_cstr(out);
 		return;
 	}
 	memset(&p, 0, sizeof p);
@@ -404,7 +365,7 @@ job_state_cell(struct cli *c, struct hq_buf *out, json_t *info)
 		job_colored(out, c->colors, hq_state_sgr(rows[i].name), line);
 		hq_buf_append_str(out, "\n");
 	}
-	job_cstr(out);
+	hq_buf_cstr(out);
 }
 
 /* Rows of a single array submit's task description (spec 3.1, row 4). */
@@ -502,7 +463,7 @@ job_info_print(struct cli *c, json_t *job, json_t *ids, json_t **workers)
 
 	hq_buf_init(&b);
 	hq_buf_printf(&b, "%lld", (long long)cli_jint(info, "id"));
-	job_row(t, "ID", job_cstr(&b));
+	job_row(t, "ID", hq_buf_cstr(&b));
 	job_row(t, "Name", cli_jstr(info, "name"));
 	hq_buf_reset(&b);
 	job_state_cell(c, &b, info);
@@ -520,7 +481,7 @@ job_info_print(struct cli *c, json_t *job, json_t *ids, json_t **workers)
 		hq_buf_append_str(&b, "; Ids: ");
 		job_fmt_ids(&b, ids);
 	}
-	job_row(t, "Tasks", job_cstr(&b));
+	job_row(t, "Tasks", hq_buf_cstr(&b));
 
 	hq_buf_reset(&b);
 	for (i = 0; i < nhosts && i < JOB_SHOWN_WORKERS; i++)
@@ -528,7 +489,7 @@ job_info_print(struct cli *c, json_t *job, json_t *ids, json_t **workers)
 		    json_string_value(json_array_get(hosts, i)));
 	if (nhosts > JOB_SHOWN_WORKERS)
 		hq_buf_printf(&b, ", \xe2\x80\xa6 (%zu total)", nhosts);
-	job_row(t, "Workers", job_cstr(&b));
+	job_row(t, "Workers", hq_buf_cstr(&b));
 
 	if (json_array_size(subs) == 1 &&
 	    json_object_get(json_array_get(subs, 0), "array") != NULL)
@@ -673,7 +634,7 @@ cmd_job_cancel(struct cli *c, int argc, char **argv)
 	cli_parse(c, &a, opts, argc, argv, 1, false, "<JOB_SELECTOR>",
 	    "Cancel jobs");
 	job_need_pos(c, &a, 1, "<JOB_SELECTOR>");
-	reason = job_opt(&a, opts, "reason");
+	reason = hq_args_get(&a, "reason");
 	if (reason != NULL && strlen(reason) > JOB_REASON_MAX)
 		cli_fail(c,
 		    "error: invalid value for '--reason <REASON>': the reason "
@@ -699,7 +660,7 @@ cmd_job_forget(struct cli *c, int argc, char **argv)
 	cli_parse(c, &a, opts, argc, argv, 1, false, "<JOB_SELECTOR>",
 	    "Forget completed jobs");
 	job_need_pos(c, &a, 1, "<JOB_SELECTOR>");
-	if ((filter = job_opt(&a, opts, "filter")) != NULL)
+	if ((filter = hq_args_get(&a, "filter")) != NULL)
 		states = cli_states(c, filter, job_forget_states, &nstates);
 	cli_selector(c, a.pos[0], HQ_SEL_ALLOW_LAST | HQ_SEL_ALL, &sel);
 	job_command(c, HQ_C_JOB_FORGET, &sel, states, nstates, NULL);
@@ -743,7 +704,7 @@ cmd_job_task_ids(struct cli *c, int argc, char **argv)
 	cli_parse(c, &a, opts, argc, argv, 1, false, "<JOB_SELECTOR>",
 	    "Print the task ids of jobs");
 	job_need_pos(c, &a, 1, "<JOB_SELECTOR>");
-	if ((filter = job_opt(&a, opts, "filter")) != NULL)
+	if ((filter = hq_args_get(&a, "filter")) != NULL)
 		states = cli_states(c, filter, job_task_states, &nstates);
 	cli_selector(c, a.pos[0], HQ_SEL_ALLOW_LAST | HQ_SEL_ALL, &sel);
 	res = cli_query(c, HQ_Q_TASK_IDS, &sel, NULL, false, states, nstates,
@@ -792,9 +753,9 @@ cmd_job_open(struct cli *c, int argc, char **argv)
 	cli_parse(c, &a, opts, argc, argv, 0, false, NULL, "Open a new job");
 	memset(&m, 0, sizeof m);
 	m.kind = HQ_CMSG_JOB_OPEN;
-	name = job_opt(&a, opts, "name");
+	name = hq_args_get(&a, "name");
 	m.name = (char *)(name != NULL ? name : "job");
-	if ((mf = job_opt(&a, opts, "max-fails")) != NULL) {
+	if ((mf = hq_args_get(&a, "max-fails")) != NULL) {
 		if (hq_parse_u32(mf, &m.max_fails, &eb) != 0)
 			cli_fail(c,
 			    "error: invalid value '%s' for '--max-fails "
@@ -894,17 +855,17 @@ cmd_job_cat(struct cli *c, int argc, char **argv)
 		    stream);
 	cli_selector(c, a.pos[0], HQ_SEL_ALLOW_LAST, &sel);
 	memset(&ids, 0, sizeof ids);
-	if ((v = job_opt(&a, opts, "tasks")) != NULL &&
+	if ((v = hq_args_get(&a, "tasks")) != NULL &&
 	    hq_parse_idset(v, &ids, &eb) != 0)
 		cli_fail(c,
 		    "error: invalid value '%s' for '--tasks <TASKS>': %s\n\n"
 		    "For more information, try '--help'.",
 		    v, eb.msg);
-	if ((v = job_opt(&a, opts, "task-status")) != NULL)
+	if ((v = hq_args_get(&a, "task-status")) != NULL)
 		states = cli_states(c, v, job_task_states, &nstates);
-	header = job_flag(&a, opts, "print-task-header");
+	header = hq_args_flag(&a, "print-task-header");
 	res = cli_query(c, HQ_Q_JOB_OUTPUTS, &sel, &ids,
-	    job_opt(&a, opts, "tasks") != NULL, states, nstates, false);
+	    hq_args_get(&a, "tasks") != NULL, states, nstates, false);
 	if (sel.kind == HQ_SEL_IDS)
 		for (i = 0; i < sel.ids.n; i++)
 			for (k = 0; k < sel.ids.r[i].count && checked < 100000;

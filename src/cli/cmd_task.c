@@ -44,44 +44,6 @@ static const struct hq_opt task_info_opts[] = {
 	{ NULL, 0, 0, NULL, NULL },
 };
 
-/*
- * Option lookups by position in the command's own table: cli_parse() puts
- * the command's options first, so their indices in 'a' are the same.
- */
-static int
-task_opt_index(const struct hq_opt *opts, const char *name)
-{
-	int i;
-
-	for (i = 0; opts[i].name != NULL; i++)
-		if (strcmp(opts[i].name, name) == 0)
-			return i;
-	HQ_ASSERT(0);
-	return -1;
-}
-
-static const char *
-task_opt(const struct hq_args *a, const struct hq_opt *opts, const char *name)
-{
-	int i = task_opt_index(opts, name);
-
-	return a->given[i] ? a->value[i] : NULL;
-}
-
-static bool
-task_flag(const struct hq_args *a, const struct hq_opt *opts, const char *name)
-{
-	return a->given[task_opt_index(opts, name)];
-}
-
-static char *
-task_cstr(struct hq_buf *b)
-{
-	hq_buf_reserve(b, 1);
-	b->data[b->len] = '\0';
-	return (char *)b->data;
-}
-
 /* "waiting" -> "WAITING" into 'out' (at least 16 bytes). */
 static void
 task_upper(const char *s, char *out, size_t size)
@@ -279,7 +241,7 @@ cli_desc_field(struct hq_buf *out, json_t *desc, const char *field)
 		    json_is_true(json_object_get(desc, "task_dir")) ? "yes"
 								    : "no");
 	}
-	task_cstr(out);
+	hq_buf_cstr(out);
 }
 
 /* ---- shared task rendering
@@ -307,7 +269,7 @@ task_makespan(struct hq_buf *out, json_t *t)
 			hq_fmt_makespan(out,
 			    (uint64_t)(end > start ? end - start : 0));
 	}
-	task_cstr(out);
+	hq_buf_cstr(out);
 }
 
 static const char *
@@ -339,7 +301,7 @@ task_error(struct hq_buf *out, const char *err, size_t limit, bool verbose,
 	} else {
 		hq_buf_append_str(out, err);
 	}
-	task_cstr(out);
+	hq_buf_cstr(out);
 }
 
 static int
@@ -438,10 +400,10 @@ cmd_task_list(struct cli *c, int argc, char **argv)
 		    "provided:\n  <JOB_SELECTOR>\n\nFor more information, try "
 		    "'--help'.");
 	cli_selector(c, a.pos[0], HQ_SEL_ALLOW_LAST, &sel);
-	task_filters(c, task_opt(&a, opts, "tasks"),
-	    task_opt(&a, opts, "task-status"), &ids, &has_tasks, &states,
+	task_filters(c, hq_args_get(&a, "tasks"),
+	    hq_args_get(&a, "task-status"), &ids, &has_tasks, &states,
 	    &nstates);
-	verbose = task_flag(&a, opts, "verbose");
+	verbose = hq_args_flag(&a, "verbose");
 	res = cli_query(c, HQ_Q_TASK_LIST, &sel, &ids, has_tasks, states,
 	    nstates, false);
 	if (c->mode == CLI_MODE_JSON) {
@@ -542,7 +504,7 @@ task_info_print(struct cli *c, json_t *task, bool verbose, bool *truncated)
 
 	hq_buf_init(&b);
 	hq_buf_printf(&b, "%lld", (long long)cli_jint(task, "id"));
-	task_info_row(t, "Task ID", task_cstr(&b));
+	task_info_row(t, "Task ID", hq_buf_cstr(&b));
 	task_upper(state_l, state, sizeof state);
 	task_info_row(t, "State", state);
 	hq_table_color_last(t, 1, hq_state_sgr(state));
@@ -556,12 +518,12 @@ task_info_print(struct cli *c, json_t *task, bool verbose, bool *truncated)
 	hq_buf_reset(&b);
 	if (start > 0 && task_has_times(state_l))
 		hq_fmt_local(&b, (uint64_t)start);
-	task_info_row(t, "Start", task_cstr(&b));
+	task_info_row(t, "Start", hq_buf_cstr(&b));
 	hq_buf_reset(&b);
 	if (end > 0 && start > 0 && task_has_times(state_l) &&
 	    strcmp(state_l, "running") != 0)
 		hq_fmt_local(&b, (uint64_t)end);
-	task_info_row(t, "End", task_cstr(&b));
+	task_info_row(t, "End", hq_buf_cstr(&b));
 	hq_buf_reset(&b);
 	task_makespan(&b, task);
 	task_info_row(t, "Makespan", (char *)b.data);
@@ -591,7 +553,7 @@ task_info_print(struct cli *c, json_t *task, bool verbose, bool *truncated)
 	for (i = 0; i < json_array_size(deps); i++)
 		hq_buf_printf(&b, "%s%lld", i ? "," : "",
 		    (long long)json_integer_value(json_array_get(deps, i)));
-	task_info_row(t, "Dependencies", task_cstr(&b));
+	task_info_row(t, "Dependencies", hq_buf_cstr(&b));
 	hq_buf_reset(&b);
 	task_error(&b, cli_jstr(task, "error"), TASK_ERROR_INFO, verbose,
 	    truncated);
@@ -651,7 +613,7 @@ cmd_task_info(struct cli *c, int argc, char **argv)
 		    "error: invalid value '%s' for '<TASK_IDS>': %s\n\nFor "
 		    "more information, try '--help'.",
 		    a.pos[1], eb.msg);
-	verbose = task_flag(&a, opts, "verbose");
+	verbose = hq_args_flag(&a, "verbose");
 	res = cli_query(c, HQ_Q_TASK_INFO, &sel, &ids, true, NULL, 0, true);
 	if (c->mode != CLI_MODE_JSON)
 		task_missing_tasks(&ids, res);

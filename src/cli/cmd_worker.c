@@ -79,45 +79,6 @@ static const struct hq_opt worker_hwdetect_opts[] = {
 	{ NULL, 0, 0, NULL, NULL },
 };
 
-/*
- * Option lookups by position in the command's own table: cli_parse() puts
- * the command's options first, so their indices in 'a' are the same.
- */
-static int
-worker_opt_index(const struct hq_opt *opts, const char *name)
-{
-	int i;
-
-	for (i = 0; opts[i].name != NULL; i++)
-		if (strcmp(opts[i].name, name) == 0)
-			return i;
-	HQ_ASSERT(0);
-	return -1;
-}
-
-static const char *
-worker_opt(const struct hq_args *a, const struct hq_opt *opts, const char *name)
-{
-	int i = worker_opt_index(opts, name);
-
-	return a->given[i] ? a->value[i] : NULL;
-}
-
-static bool
-worker_flag(const struct hq_args *a, const struct hq_opt *opts,
-    const char *name)
-{
-	return a->given[worker_opt_index(opts, name)];
-}
-
-static char *
-worker_cstr(struct hq_buf *b)
-{
-	hq_buf_reserve(b, 1);
-	b->data[b->len] = '\0';
-	return (char *)b->data;
-}
-
 /* Report a bad option value as clap does: '--opt-name <OPT_NAME>'. */
 HQ_NORETURN static void
 worker_bad_value(struct cli *c, const char *opt, const char *value,
@@ -171,7 +132,7 @@ worker_fmt_secs(struct hq_buf *out, json_t *v)
 	} else {
 		hq_buf_append_str(out, "None");
 	}
-	worker_cstr(out);
+	hq_buf_cstr(out);
 }
 
 /* A JSON value as its JSON text: the "Started" quirk (spec 4.17). */
@@ -182,7 +143,7 @@ worker_fmt_json(struct hq_buf *out, json_t *v)
 
 	hq_buf_append_str(out, s);
 	free(s);
-	worker_cstr(out);
+	hq_buf_cstr(out);
 }
 
 static void
@@ -208,7 +169,7 @@ worker_fmt_runtime(struct hq_buf *out, json_t *rt)
 			? "main node"
 			: "secondary node");
 	}
-	worker_cstr(out);
+	hq_buf_cstr(out);
 }
 
 /* A detail the server puts at the top level and `worker start` keeps in
@@ -241,7 +202,7 @@ worker_info_print(struct cli *c, json_t *wk)
 
 	hq_buf_init(&b);
 	hq_buf_printf(&b, "%lld", (long long)cli_jint(wk, "id"));
-	worker_row(t, "Worker", worker_cstr(&b));
+	worker_row(t, "Worker", hq_buf_cstr(&b));
 	worker_row(t, "State", state);
 	hq_table_color_last(t, 1, worker_state_sgr(state));
 	worker_row(t, "Hostname", cli_jstr(cfg, "hostname"));
@@ -271,7 +232,7 @@ worker_info_print(struct cli *c, json_t *wk)
 		hq_buf_printf(&b, "%lld", (long long)pid);
 	else
 		hq_buf_append_str(&b, "N/A");
-	worker_row(t, "Process pid", worker_cstr(&b));
+	worker_row(t, "Process pid", hq_buf_cstr(&b));
 	worker_row(t, "Group", cli_jstr(cfg, "group"));
 	s = worker_detail(wk, cfg, "_manager", "_manager");
 	worker_row(t, "Manager", *s ? s : "None");
@@ -286,7 +247,7 @@ worker_info_print(struct cli *c, json_t *wk)
 		    (long long)cli_jint(tid, "job_task_id"));
 		worker_fmt_json(&b, json_object_get(last, "time"));
 	}
-	worker_row(t, "Last task started", worker_cstr(&b));
+	worker_row(t, "Last task started", hq_buf_cstr(&b));
 	hq_buf_reset(&b);
 	worker_fmt_runtime(&b, json_object_get(wk, "runtime_info"));
 	worker_row(t, "Runtime Info", (char *)b.data);
@@ -339,7 +300,7 @@ static void
 worker_check_duration(struct cli *c, const struct hq_args *a, const char *opt,
     bool human_only, uint64_t *ms)
 {
-	const char *v = worker_opt(a, worker_start_opts, opt);
+	const char *v = hq_args_get(a, opt);
 	struct hq_errbuf eb;
 	uint64_t out;
 	int rc;
@@ -431,32 +392,30 @@ cmd_worker_start(struct cli *c, int argc, char **argv)
 	struct hq_args a;
 	struct hq_errbuf eb;
 	const char *v;
-	int ri, rc;
+	int rc;
 
 	cli_parse(c, &a, opts, argc, argv, 0, false, NULL, "Start a worker");
 	memset(&o, 0, sizeof o);
 	o.server_dir = c->server_dir;
-	o.cpus = worker_opt(&a, opts, "cpus");
-	ri = worker_opt_index(opts, "resource");
-	o.resources = a.multi[ri];
-	o.nresources = a.nmulti[ri];
+	o.cpus = hq_args_get(&a, "cpus");
+	o.resources = hq_args_multi(&a, "resource", &o.nresources);
 	worker_check_pools(c, o.cpus, o.resources, o.nresources);
-	o.group = worker_opt(&a, opts, "group");
-	o.coupling = worker_opt(&a, opts, "coupling");
-	if ((v = worker_opt(&a, opts, "detect-resources")) != NULL)
+	o.group = hq_args_get(&a, "group");
+	o.coupling = hq_args_get(&a, "coupling");
+	if ((v = hq_args_get(&a, "detect-resources")) != NULL)
 		worker_check_detect(c, v);
 	o.detect = v;
-	o.no_hyper_threading = worker_flag(&a, opts, "no-hyper-threading");
+	o.no_hyper_threading = hq_args_flag(&a, "no-hyper-threading");
 	worker_check_duration(c, &a, "idle-timeout", false, &o.idle_timeout_ms);
 	worker_check_duration(c, &a, "overview-interval", true, NULL);
 	worker_check_duration(c, &a, "heartbeat", false, &o.heartbeat_ms);
 	worker_check_duration(c, &a, "time-limit", false, &o.time_limit_ms);
 	worker_check_duration(c, &a, "retract-check-interval", false, NULL);
-	if (worker_opt(&a, opts, "heartbeat") != NULL && o.heartbeat_ms == 0)
+	if (hq_args_get(&a, "heartbeat") != NULL && o.heartbeat_ms == 0)
 		worker_bad_value(c, "heartbeat",
-		    worker_opt(&a, opts, "heartbeat"),
+		    hq_args_get(&a, "heartbeat"),
 		    "the heartbeat must be positive");
-	if ((v = worker_opt(&a, opts, "min-utilization")) != NULL) {
+	if ((v = hq_args_get(&a, "min-utilization")) != NULL) {
 		double u;
 
 		if (hq_parse_f64(v, &u, &eb) != 0)
@@ -466,15 +425,15 @@ cmd_worker_start(struct cli *c, int argc, char **argv)
 			    "the value must be between 0 and 1");
 		o.min_utilization = (uint32_t)(u * 10000.0 + 0.5);
 	}
-	if ((v = worker_opt(&a, opts, "manager")) != NULL &&
+	if ((v = hq_args_get(&a, "manager")) != NULL &&
 	    strcmp(v, "detect") != 0 && strcmp(v, "none") != 0 &&
 	    strcmp(v, "pbs") != 0 && strcmp(v, "slurm") != 0)
 		worker_bad_value(c, "manager", v,
 		    "possible values: detect, none, pbs, slurm");
 	o.manager = v;
-	o.hostname = worker_opt(&a, opts, "hostname");
+	o.hostname = hq_args_get(&a, "hostname");
 	o.on_server_lost = WORKER_ON_LOST_STOP;
-	if ((v = worker_opt(&a, opts, "on-server-lost")) != NULL) {
+	if ((v = hq_args_get(&a, "on-server-lost")) != NULL) {
 		if (strcmp(v, "finish-running") == 0)
 			o.on_server_lost = WORKER_ON_LOST_FINISH;
 		else if (strcmp(v, "reconnect") == 0)
@@ -486,8 +445,8 @@ cmd_worker_start(struct cli *c, int argc, char **argv)
 	o.reconnect_timeout_ms = 10 * 60 * 1000;
 	worker_check_duration(c, &a, "reconnect-timeout", false,
 	    &o.reconnect_timeout_ms);
-	o.work_dir = worker_opt(&a, opts, "work-dir");
-	o.bench = worker_flag(&a, opts, "bench");
+	o.work_dir = hq_args_get(&a, "work-dir");
+	o.bench = hq_args_flag(&a, "bench");
 	worker_start_cli = c;
 	hq_worker_print_info = worker_start_print_cb;
 	rc = worker_main(&o);
@@ -574,8 +533,8 @@ cmd_worker_list(struct cli *c, int argc, char **argv)
 
 	cli_parse(c, &a, opts, argc, argv, 0, false, NULL,
 	    "Display information about workers");
-	all = worker_flag(&a, opts, "all");
-	filter = worker_opt(&a, opts, "filter");
+	all = hq_args_flag(&a, "all");
+	filter = hq_args_get(&a, "filter");
 	if (all && filter != NULL)
 		cli_fail(c,
 		    "error: the argument '--all' cannot be used with "
@@ -757,7 +716,7 @@ cmd_worker_hwdetect(struct cli *c, int argc, char **argv)
 	cli_parse(c, &a, opts, argc, argv, 0, false, NULL,
 	    "Display the resources a worker would detect");
 	memset(&to, 0, sizeof to);
-	to.no_hyper_threading = worker_flag(&a, opts, "no-hyper-threading");
+	to.no_hyper_threading = hq_args_flag(&a, "no-hyper-threading");
 	to.detect_cpus = to.detect_mem = true;
 	to.detect_gpus_nvidia = to.detect_gpus_amd = true;
 	to.warn = worker_topo_warn;

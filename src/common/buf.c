@@ -83,6 +83,14 @@ hq_buf_consume(struct hq_buf *b, size_t n)
 		b->off = b->len = 0;
 }
 
+char *
+hq_buf_cstr(struct hq_buf *b)
+{
+	hq_buf_reserve(b, 1);
+	b->data[b->len] = '\0';
+	return (char *)hq_buf_head(b);
+}
+
 void
 hq_buf_reset(struct hq_buf *b)
 {

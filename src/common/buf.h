@@ -35,6 +35,8 @@ hq_buf_head(const struct hq_buf *b)
 /* Consume n bytes from the front; compacts when everything is consumed. */
 void hq_buf_consume(struct hq_buf *b, size_t n);
 void hq_buf_reset(struct hq_buf *b);
+/* NUL-terminate the contents (not counted in len) and return them. */
+char *hq_buf_cstr(struct hq_buf *b);
 /* Move the unconsumed bytes to the start of the buffer. */
 void hq_buf_compact(struct hq_buf *b);
 

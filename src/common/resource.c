@@ -10,71 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- amounts ------------------------------------------------------------ */
-
-/*
- * Spec 1.2: a u32 with '_' separators, optionally '.' and 1 to 4
- * fractional digits; the result is in 1/10000 units. 's' is the whole
- * token. (Kept local until common/parse.h is shared.)
- */
-static int
-res_parse_amount(const char *s, uint64_t *out, struct hq_errbuf *eb)
-{
-	const char *p = s;
-	uint64_t whole = 0, frac = 0;
-	unsigned nfrac = 0;
-
-	if (!isdigit((unsigned char)*p))
-		return hq_errf(eb, HQ_EINVAL, "invalid resource amount \"%s\"",
-		    s);
-	for (; isdigit((unsigned char)*p) || *p == '_'; p++) {
-		if (*p == '_')
-			continue;
-		whole = whole * 10 + (uint64_t)(*p - '0');
-		if (whole > UINT32_MAX)
-			return hq_errf(eb, HQ_EINVAL,
-			    "resource amount \"%s\" is too large", s);
-	}
-	if (*p == '.') {
-		p++;
-		if (!isdigit((unsigned char)*p))
-			return hq_errf(eb, HQ_EINVAL,
-			    "invalid resource amount \"%s\"", s);
-		for (; isdigit((unsigned char)*p); p++) {
-			if (++nfrac > 4)
-				return hq_errf(eb, HQ_EINVAL,
-				    "Resource precision exceeded (\"%s\" has "
-				    "more than 4 fractional digits)",
-				    s);
-			frac = frac * 10 + (uint64_t)(*p - '0');
-		}
-		for (; nfrac < 4; nfrac++)
-			frac *= 10;
-	}
-	if (*p != '\0')
-		return hq_errf(eb, HQ_EINVAL, "invalid resource amount \"%s\"",
-		    s);
-	*out = whole * HQ_AMOUNT_ONE + frac;
-	return 0;
-}
-
-/* 10000 -> "1", 15000 -> "1.5", 5 -> "0.0005". */
-static void
-res_fmt_amount(struct hq_buf *out, uint64_t amount)
-{
-	uint64_t frac = amount % HQ_AMOUNT_ONE;
-	char digits[8];
-	int n;
-
-	hq_buf_printf(out, "%llu",
-	    (unsigned long long)(amount / HQ_AMOUNT_ONE));
-	if (frac == 0)
-		return;
-	n = snprintf(digits, sizeof digits, "%04u", (unsigned)frac);
-	while (n > 0 && digits[n - 1] == '0')
-		digits[--n] = '\0';
-	hq_buf_printf(out, ".%s", digits);
-}
+#include "common/fmt.h"
+#include "common/parse.h"
 
 /* ---- names ----------------------------------------------------------------
  */
@@ -447,7 +384,7 @@ pdef_sum(struct pdef *d, uint64_t *size)
 	if (d->p == tok)
 		return pdef_errf(d, tok, "expected an amount");
 	s = hq_xstrndup(tok, (size_t)(d->p - tok));
-	rc = res_parse_amount(s, size, &aeb);
+	rc = hq_parse_amount(s, size, &aeb);
 	free(s);
 	if (rc != 0)
 		return pdef_errf(d, tok, "%s", aeb.msg);
@@ -881,7 +818,7 @@ hq_parse_request_entry(const char *name, const char *req,
 	pol = r + len;
 	while (isspace((unsigned char)*pol))
 		pol++;
-	if ((rc = res_parse_amount(amount_s, &amount, &aeb)) != 0) {
+	if ((rc = hq_parse_amount(amount_s, &amount, &aeb)) != 0) {
 		hq_errf(eb, rc,
 		    "invalid request \"%s\" for resource \"%s\": %s", req, name,
 		    aeb.msg);
@@ -945,7 +882,7 @@ hq_fmt_request_entry(struct hq_buf *out, const struct hq_res_entry *e)
 		hq_buf_append_str(out, "all");
 		return;
 	}
-	res_fmt_amount(out, e->amount);
+	hq_fmt_amount(out, e->amount);
 	hq_buf_printf(out, " %s", hq_policy_name(e->policy));
 }
 
@@ -972,7 +909,7 @@ hq_fmt_pool_def(struct hq_buf *out, const struct hq_res_pool *p)
 	switch (p->kind) {
 	case HQ_POOL_SUM:
 		hq_buf_append_str(out, "sum(");
-		res_fmt_amount(out, p->size);
+		hq_fmt_amount(out, p->size);
 		hq_buf_append_str(out, ")");
 		break;
 	case HQ_POOL_RANGE:
@@ -1023,7 +960,7 @@ res_fmt_pool_short(struct hq_buf *out, const struct hq_res_pool *p)
 		if (strcmp(p->name, "mem") == 0)
 			res_fmt_mem(out, p->size);
 		else
-			res_fmt_amount(out, p->size);
+			hq_fmt_amount(out, p->size);
 		return;
 	}
 	if (p->kind != HQ_POOL_GROUPS || p->ngroups < 2) {

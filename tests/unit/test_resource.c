@@ -207,7 +207,7 @@ test_resource_pool_precision(void **state)
 	assert_int_equal(hq_parse_pool_def("mem", "sum(5000000000)", false, &p,
 			     &eb),
 	    HQ_EINVAL);
-	assert_non_null(strstr(eb.msg, "too large"));
+	assert_non_null(strstr(eb.msg, "out of range"));
 }
 
 static void
@@ -439,11 +439,11 @@ test_resource_request_entry(void **state)
 	req_err("cpus", "2 foo", "invalid policy \"foo\"");
 	req_err("cpus", "2 all", "invalid policy \"all\"");
 	req_err("cpus", "", "empty request");
-	req_err("cpus", "x", "invalid resource amount \"x\"");
-	req_err("cpus", "1.", "invalid resource amount \"1.\"");
-	req_err("cpus", ".5", "invalid resource amount \".5\"");
-	req_err("cpus", "-1", "invalid resource amount");
-	req_err("cpus", "4294967296", "too large");
+	req_err("cpus", "x", "Invalid resource amount \"x\"");
+	req_err("cpus", "1.", "Invalid resource amount \"1.\"");
+	req_err("cpus", ".5", "Invalid resource amount \".5\"");
+	req_err("cpus", "-1", "Invalid resource amount");
+	req_err("cpus", "4294967296", "out of range");
 	req_err("9gpus", "1", "invalid resource name \"9gpus\"");
 }
 
