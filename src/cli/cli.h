@@ -109,6 +109,14 @@ int cmd_job_cat(struct cli *c, int argc, char **argv);
 int cmd_task_list(struct cli *c, int argc, char **argv);
 int cmd_task_info(struct cli *c, int argc, char **argv);
 int cmd_journal_flush(struct cli *c, int argc, char **argv);
+int cmd_alloc_add(struct cli *c, int argc, char **argv);
+int cmd_alloc_dry_run(struct cli *c, int argc, char **argv);
+int cmd_alloc_list(struct cli *c, int argc, char **argv);
+int cmd_alloc_info(struct cli *c, int argc, char **argv);
+int cmd_alloc_log(struct cli *c, int argc, char **argv);
+int cmd_alloc_pause(struct cli *c, int argc, char **argv);
+int cmd_alloc_resume(struct cli *c, int argc, char **argv);
+int cmd_alloc_remove(struct cli *c, int argc, char **argv);
 
 /* Wait for jobs (after a submit or for job wait/progress). */
 int cli_wait_jobs(struct cli *c, const struct hq_selector *sel,

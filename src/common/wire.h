@@ -9,6 +9,7 @@
 #ifndef HQ_WIRE_H
 #define HQ_WIRE_H
 
+#include "common/alloc_params.h"
 #include "common/buf.h"
 #include "common/event.h"
 #include "common/model.h"
@@ -40,6 +41,17 @@ enum hq_cmsg_kind {
 	HQ_CMSG_QUERY,
 	HQ_CMSG_COMMAND,
 	HQ_CMSG_WAIT,
+	HQ_CMSG_ALLOC, /* sub: enum hq_alloc_req_kind */
+};
+
+/* `hq alloc` requests that change something (proto AllocRequest.Kind). */
+enum hq_alloc_req_kind {
+	HQ_AREQ_ADD = 0,
+	HQ_AREQ_DRY_RUN,
+	HQ_AREQ_PAUSE,
+	HQ_AREQ_RESUME,
+	HQ_AREQ_REMOVE,
+	HQ_AREQ__COUNT,
 };
 
 enum hq_query_kind {
@@ -95,6 +107,11 @@ struct hq_cmsg {
 	bool without_close;
 	bool progress;
 	bool notify;
+	/* alloc */
+	uint32_t queue_id;
+	bool force;
+	bool no_dry_run;
+	struct hq_alloc_params aparams;
 };
 
 void hq_cmsg_fini(struct hq_cmsg *m);

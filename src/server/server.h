@@ -39,6 +39,7 @@ struct server_opts {
 
 struct client;
 struct wconn;
+struct autoalloc;
 
 /* A client waiting for jobs to finish (wait, --progress). */
 struct waiter {
@@ -112,6 +113,7 @@ struct server {
 	uint64_t stop_seq;
 	ev_timer stop_w;
 	int exit_code;
+	struct autoalloc *aa; /* automatic allocation (autoalloc.h) */
 };
 
 /* ---- server.c ---------------------------------------------------------- */
