@@ -39,10 +39,10 @@ enum hq_alloc_ev_kind {
 	HQ_AEV_QUEUE_REMOVED,	  /* queue_id */
 	HQ_AEV_QUEUE_PAUSED,	  /* queue_id, message (reason, may be NULL) */
 	HQ_AEV_QUEUE_RESUMED,	  /* queue_id */
-	HQ_AEV_SUBMITTED,	  /* queue_id, allocation_id, workers, workdir */
-	HQ_AEV_SUBMIT_FAILED,	  /* queue_id, message */
-	HQ_AEV_STARTED,		  /* queue_id, allocation_id */
-	HQ_AEV_FINISHED,	  /* queue_id, allocation_id, end */
+	HQ_AEV_SUBMITTED,     /* queue_id, allocation_id, workers, workdir */
+	HQ_AEV_SUBMIT_FAILED, /* queue_id, message */
+	HQ_AEV_STARTED,	      /* queue_id, allocation_id */
+	HQ_AEV_FINISHED,      /* queue_id, allocation_id, end */
 };
 
 /* How an allocation ended. */

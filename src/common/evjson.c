@@ -269,16 +269,14 @@ evjson_alloc(const struct hq_event *ev)
 			(json_int_t)p->backlog, "max_workers_per_alloc",
 			(json_int_t)p->max_workers_per_alloc,
 			"max_worker_count",
-			p->max_worker_count
-			    ? json_integer(p->max_worker_count)
-			    : json_null(),
+			p->max_worker_count ? json_integer(p->max_worker_count)
+					    : json_null(),
 			"timelimit", evjson_duration(p->time_limit_ms),
 			"idle_timeout", evjson_duration(p->idle_timeout_ms),
 			"name", evjson_str(p->name), "worker_args",
 			evjson_strv(p->worker_args, p->nworker_args),
 			"additional_args",
-			evjson_strv(p->additional_args,
-			    p->nadditional_args)));
+			evjson_strv(p->additional_args, p->nadditional_args)));
 		break;
 	case HQ_AEV_QUEUE_PAUSED:
 	case HQ_AEV_SUBMIT_FAILED:

@@ -851,8 +851,7 @@ dec_aparams(const Hq__AllocParams *m, struct hq_alloc_params *p,
 	p->nworker_args = (uint32_t)m->n_worker_args;
 	p->worker_args = dec_strv(m->worker_args, m->n_worker_args);
 	p->nadditional_args = (uint32_t)m->n_additional_args;
-	p->additional_args = dec_strv(m->additional_args,
-	    m->n_additional_args);
+	p->additional_args = dec_strv(m->additional_args, m->n_additional_args);
 	p->start_cmd = dup_pstr_opt(m->start_cmd);
 	p->stop_cmd = dup_pstr_opt(m->stop_cmd);
 	p->wrap_cmd = dup_pstr_opt(m->wrap_cmd);

@@ -684,8 +684,9 @@ worker_setup(struct worker *w, struct hq_errbuf *eb)
 	if (w->opts.time_limit_ms == 0 && *w->cfg.manager != '\0' &&
 	    !w->opts.bench) {
 		/* No --time-limit: live as long as the allocation. */
-		w->opts.time_limit_ms = worker_manager_time_limit(
-		    w->cfg.manager, w->cfg.allocation_id);
+		w->opts.time_limit_ms =
+		    worker_manager_time_limit(w->cfg.manager,
+			w->cfg.allocation_id);
 		if (w->opts.time_limit_ms > 0)
 			hq_info("Time limit from allocation %s: %llu s",
 			    w->cfg.allocation_id,

@@ -127,7 +127,8 @@ extern worker_print_fn *hq_worker_print_info;
 
 int worker_main(const struct worker_opts *o);
 
-/* ---- wmanager.c ------------------------------------------------------------ */
+/* ---- wmanager.c ------------------------------------------------------------
+ */
 
 /* Remaining walltime of the worker's allocation ("SLURM" or "PBS"), from
  * scontrol or qstat; 0 when unlimited or unknown (a warning is logged). */
