@@ -312,6 +312,9 @@ aa_spawn(struct autoalloc *aa, struct aa_child *ch, char *const argv[],
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+	/* Nothing else of ours: a batch command may leave processes behind
+	 * (qsub's job), which must not hold the journal or our sockets. */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	if (cwd != NULL)
 		posix_spawn_file_actions_addchdir_np(&fa, cwd);
 	posix_spawnattr_init(&attr);
@@ -1571,10 +1574,15 @@ aa_cancel_sync(enum hq_manager m, const char *id, uint64_t deadline_us)
 {
 	char *argv[] = { (char *)(m == HQ_MANAGER_SLURM ? "scancel" : "qdel"),
 		(char *)id, NULL };
+	posix_spawn_file_actions_t fa;
 	pid_t pid;
-	int status;
+	int status, rc;
 
-	if (posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ) != 0)
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0)
 		return;
 	while (waitpid(pid, &status, WNOHANG) == 0) {
 		if (hq_mono_us() >= deadline_us) {
