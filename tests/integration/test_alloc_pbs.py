@@ -230,3 +230,25 @@ def test_alloc_pbs_restart_marks_ended_allocations(pbs):
     # The queue goes on with a new allocation for the waiting task.
     wait_until(lambda: len(allocations(hq)) == 2, what="a new allocation")
     hq.wait_job(1, timeout=60)
+
+
+def test_alloc_pbs_server_stop_cancels_allocations(pbs):
+    hq = pbs
+    hq.env["HQ_FAKE_PBS_START_DELAY"] = "30"
+    journal = hq.tmp / "journal"
+    server = hq.start_server(journal=journal)
+    add_queue(hq, "--no-dry-run", "--backlog", "2")
+    hq.submit(["--array", "1-2", "--", "true"])
+    wait_until(lambda: [a["status"] for a in allocations(hq)] ==
+               ["queued", "queued"], what="two queued allocations")
+    ids = [a["id"] for a in allocations(hq)]
+    hq.command(["server", "stop"])
+    server.wait(timeout=30)
+    assert server.returncode == 0
+    jobs = qstat(hq, *ids)
+    assert all(jobs[i]["job_state"] == "F" for i in ids)
+    # Cancelled, as the journal says: a restart adopts nothing.
+    hq.env["HQ_FAKE_PBS_START_DELAY"] = "0.2"
+    hq.start_server(journal=journal)
+    assert {a["id"]: a["status"] for a in allocations(hq)} == {
+        i: "failed" for i in ids}
