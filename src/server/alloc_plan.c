@@ -226,7 +226,8 @@ plan_queue(const struct hq_state *st, const struct hq_aqueue *q,
 
 	/* Multi-node tasks first: each takes a queued allocation that is
 	 * big enough, or a new one of its size. */
-	qsort(sizes, nsizes, sizeof *sizes, cmp_u32);
+	if (nsizes > 1)
+		qsort(sizes, nsizes, sizeof *sizes, cmp_u32);
 	for (i = 0; i < d.nmn; i++) {
 		for (k = 0; k < nsizes; k++)
 			if (sizes[k] >= d.mn[i])

@@ -660,7 +660,8 @@ aa_submit_failed(struct autoalloc *aa, uint32_t queue_id, const char *msg)
 
 	hq_warn("Allocation queue %u: submitting an allocation failed: %s",
 	    queue_id, msg);
-	if (hq_alloc_queue(aa->s->st->alloc, queue_id) == NULL)
+	/* Stopping: the stop record is written; nothing more goes in. */
+	if (aa->stopping || hq_alloc_queue(aa->s->st->alloc, queue_id) == NULL)
 		return;
 	aa_event(&ev, HQ_AEV_SUBMIT_FAILED, queue_id);
 	ev.u.alloc.message = (char *)msg;
@@ -782,7 +783,7 @@ aa_status_done(struct autoalloc *aa, struct aa_child *ch)
 	char *fail;
 	bool known = true; /* the poll says something about every id */
 
-	if (q == NULL)
+	if (q == NULL || aa->stopping)
 		return;
 	q->refreshing = false;
 	q->next_refresh_us = hq_mono_us() + aa->refresh_ms * 1000;
