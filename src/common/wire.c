@@ -2047,3 +2047,56 @@ hq_wire_decode_submit(const uint8_t *p, size_t len, struct hq_submit *s,
 	hq__submit__free_unpacked(m, NULL);
 	return rc;
 }
+
+int
+hq_wire_encode_alloc_params(const struct hq_alloc_params *p, struct hq_buf *out)
+{
+	struct arena a = { NULL };
+	Hq__AllocParams *m = enc_aparams(&a, p);
+
+	pack_into(&m->base, out);
+	ar_free(&a);
+	return 0;
+}
+
+int
+hq_wire_decode_alloc_params(const uint8_t *p, size_t len,
+    struct hq_alloc_params *out, struct hq_errbuf *eb)
+{
+	Hq__AllocParams *m = hq__alloc_params__unpack(NULL, len, p);
+	int rc;
+
+	if (m == NULL)
+		return hq_errf(eb, HQ_EPROTO,
+		    "undecodable allocation parameters");
+	rc = dec_aparams(m, out, eb);
+	hq__alloc_params__free_unpacked(m, NULL);
+	if (rc != 0)
+		hq_alloc_params_fini(out);
+	return rc;
+}
+
+int
+hq_wire_encode_worker_res(const struct hq_worker_res *r, struct hq_buf *out)
+{
+	struct arena a = { NULL };
+	Hq__WorkerResources *m = enc_wres(&a, r);
+
+	pack_into(&m->base, out);
+	ar_free(&a);
+	return 0;
+}
+
+int
+hq_wire_decode_worker_res(const uint8_t *p, size_t len,
+    struct hq_worker_res *out, struct hq_errbuf *eb)
+{
+	Hq__WorkerResources *m = hq__worker_resources__unpack(NULL, len, p);
+	int rc;
+
+	if (m == NULL)
+		return hq_errf(eb, HQ_EPROTO, "undecodable worker resources");
+	rc = dec_wres(m, out, eb);
+	hq__worker_resources__free_unpacked(m, NULL);
+	return rc;
+}

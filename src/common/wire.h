@@ -278,5 +278,13 @@ int hq_wire_decode_event(const uint8_t *p, size_t len, struct hq_event *ev,
 int hq_wire_encode_submit(const struct hq_submit *s, struct hq_buf *out);
 int hq_wire_decode_submit(const uint8_t *p, size_t len, struct hq_submit *s,
     struct hq_errbuf *eb);
+int hq_wire_encode_alloc_params(const struct hq_alloc_params *p,
+    struct hq_buf *out);
+int hq_wire_decode_alloc_params(const uint8_t *p, size_t len,
+    struct hq_alloc_params *out, struct hq_errbuf *eb);
+int hq_wire_encode_worker_res(const struct hq_worker_res *r,
+    struct hq_buf *out);
+int hq_wire_decode_worker_res(const uint8_t *p, size_t len,
+    struct hq_worker_res *out, struct hq_errbuf *eb);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/resource.h"
+#include "common/wire.h"
 
 struct hq_alloc_state *
 hq_alloc_state_create(void)
@@ -353,6 +354,29 @@ hq_alloc_state_apply(struct hq_alloc_state *as, const struct hq_event *ev,
 /* ---- workers ---------------------------------------------------------------
  */
 
+static struct hq_alloc_worker *
+allocation_worker(struct hq_allocation *a, uint32_t worker_id)
+{
+	uint32_t j;
+
+	for (j = 0; j < a->nworkers; j++)
+		if (a->workers[j].id == worker_id)
+			return &a->workers[j];
+	return NULL;
+}
+
+static void
+worker_set_state(struct hq_allocation *a, struct hq_alloc_worker *w,
+    enum hq_alloc_worker_state st)
+{
+	uint32_t *count[] = { &a->nonline, &a->ngone, &a->norphaned };
+
+	HQ_ASSERT(*count[w->state] > 0);
+	(*count[w->state])--;
+	(*count[st])++;
+	w->state = (uint8_t)st;
+}
+
 void
 hq_alloc_state_worker_connected(struct hq_alloc_state *as, uint32_t worker_id,
     const struct hq_worker_config *cfg, uint64_t now_ms)
@@ -364,6 +388,7 @@ hq_alloc_state_worker_connected(struct hq_alloc_state *as, uint32_t worker_id,
 		return;
 	for (i = 0; i < as->nqueues; i++) {
 		struct hq_aqueue *q = as->queues[i];
+		struct hq_alloc_worker *w;
 		struct hq_allocation *a;
 
 		if (strcmp(cfg->manager, hq_manager_worker_name(q->p.manager)))
@@ -377,9 +402,17 @@ hq_alloc_state_worker_connected(struct hq_alloc_state *as, uint32_t worker_id,
 				a->status = HQ_ALLOC_RUNNING;
 				a->started_ms = now_ms;
 			}
-			HQ_VEC_PUSH(a->workers, a->nworkers, a->wcap,
-			    worker_id);
-			a->nonline++;
+			if ((w = allocation_worker(a, worker_id)) == NULL) {
+				HQ_VEC_RESERVE(a->workers, a->wcap,
+				    a->nworkers + 1);
+				a->workers[a->nworkers++] =
+				    (struct hq_alloc_worker){ worker_id,
+					    HQ_AW_ONLINE };
+				a->nonline++;
+			} else if (w->state != HQ_AW_ONLINE) {
+				/* Back under its id (a reconnect). */
+				worker_set_state(a, w, HQ_AW_ONLINE);
+			}
 			if (q->has_known_res)
 				hq_worker_res_fini(&q->known_res);
 			hq_worker_res_copy(&q->known_res, &cfg->res);
@@ -399,38 +432,353 @@ void
 hq_alloc_state_worker_lost(struct hq_alloc_state *as, uint32_t worker_id,
     enum hq_worker_lost_reason reason, uint64_t connected_ms, uint64_t now_ms)
 {
-	uint32_t i, k, j;
+	uint32_t i, k;
 
 	for (i = 0; i < as->nqueues; i++) {
 		struct hq_aqueue *q = as->queues[i];
 
 		for (k = q->nallocs; k > 0; k--) {
 			struct hq_allocation *a = q->allocs[k - 1];
+			struct hq_alloc_worker *w;
 
-			if (!hq_allocation_active(a) || a->nonline == 0)
+			if (!hq_allocation_active(a) || a->nonline == 0 ||
+			    (w = allocation_worker(a, worker_id)) == NULL ||
+			    w->state != HQ_AW_ONLINE)
 				continue;
-			for (j = 0; j < a->nworkers; j++)
-				if (a->workers[j] == worker_id)
-					break;
-			if (j == a->nworkers)
-				continue;
-			a->nonline--;
 			if (reason == HQ_LOST_SERVER_RESTART) {
-				a->norphaned++;
+				worker_set_state(a, w, HQ_AW_ORPHANED);
 				return;
 			}
-			a->ngone++;
+			worker_set_state(a, w, HQ_AW_GONE);
 			if (lost_is_crash(reason) &&
 			    now_ms - connected_ms < HQ_ALLOC_EARLY_CRASH_MS)
 				a->ncrashed++;
 			if (a->nonline == 0 && a->norphaned == 0 &&
 			    a->ngone >= a->target)
 				allocation_end(q, a,
-				    a->ncrashed == a->ngone
+				    a->ncrashed >= a->ngone
 					? HQ_ALLOC_END_FAILED
 					: HQ_ALLOC_END_FINISHED,
 				    now_ms);
 			return;
 		}
 	}
+}
+
+/* ---- checkpoints ------------------------------------------------------------
+ */
+
+/*
+ * Layout: "HQALLOC" version next_queue_id nqueues, then per queue: id,
+ * params (wire encoding), paused, pause reason, known resources (flag +
+ * wire encoding), submit_fails, last_fail_ms, alloc_fails, nsubmits,
+ * nallocs, and per allocation: id, target, status, queued/started/ended
+ * times, workdir, workers (id, state), ncrashed, canceled. Integers are
+ * LEB128 varints; strings and blobs are length-prefixed.
+ */
+static const char snap_magic[7] = { 'H', 'Q', 'A', 'L', 'L', 'O', 'C' };
+
+static void
+snap_u(struct hq_buf *b, uint64_t v)
+{
+	uint8_t *p = hq_buf_reserve(b, 10);
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	b->len += n;
+}
+
+static void
+snap_bytes(struct hq_buf *b, const void *p, size_t n)
+{
+	snap_u(b, n);
+	hq_buf_append(b, p, n);
+}
+
+static void
+snap_ostr(struct hq_buf *b, const char *s)
+{
+	snap_u(b, s != NULL);
+	if (s != NULL)
+		snap_bytes(b, s, strlen(s));
+}
+
+void
+hq_alloc_state_snapshot(const struct hq_alloc_state *as, struct hq_buf *out)
+{
+	struct hq_buf blob;
+	uint32_t i, k, j;
+
+	hq_buf_init(&blob);
+	hq_buf_append(out, snap_magic, sizeof snap_magic);
+	snap_u(out, HQ_ALLOC_SNAPSHOT_VERSION);
+	snap_u(out, as->next_queue_id);
+	snap_u(out, as->nqueues);
+	for (i = 0; i < as->nqueues; i++) {
+		const struct hq_aqueue *q = as->queues[i];
+
+		snap_u(out, q->id);
+		hq_buf_reset(&blob);
+		hq_wire_encode_alloc_params(&q->p, &blob);
+		snap_bytes(out, blob.data, blob.len);
+		snap_u(out, q->paused);
+		snap_ostr(out, q->pause_reason);
+		snap_u(out, q->has_known_res);
+		if (q->has_known_res) {
+			hq_buf_reset(&blob);
+			hq_wire_encode_worker_res(&q->known_res, &blob);
+			snap_bytes(out, blob.data, blob.len);
+		}
+		snap_u(out, q->submit_fails);
+		snap_u(out, q->last_fail_ms);
+		snap_u(out, q->alloc_fails);
+		snap_u(out, q->nsubmits);
+		snap_u(out, q->nallocs);
+		for (k = 0; k < q->nallocs; k++) {
+			const struct hq_allocation *a = q->allocs[k];
+
+			snap_ostr(out, a->id);
+			snap_u(out, a->target);
+			snap_u(out, a->status);
+			snap_u(out, a->queued_ms);
+			snap_u(out, a->started_ms);
+			snap_u(out, a->ended_ms);
+			snap_ostr(out, a->workdir);
+			snap_u(out, a->nworkers);
+			for (j = 0; j < a->nworkers; j++) {
+				snap_u(out, a->workers[j].id);
+				snap_u(out, a->workers[j].state);
+			}
+			snap_u(out, a->ncrashed);
+			snap_u(out, a->canceled);
+		}
+	}
+	hq_buf_fini(&blob);
+}
+
+struct snap_rd {
+	const uint8_t *p, *end;
+	bool bad;
+};
+
+static uint64_t
+rd_u(struct snap_rd *r)
+{
+	uint64_t v = 0;
+	unsigned shift = 0;
+
+	while (!r->bad) {
+		uint8_t c;
+
+		if (r->p >= r->end || shift > 63) {
+			r->bad = true;
+			break;
+		}
+		c = *r->p++;
+		v |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80))
+			return v;
+		shift += 7;
+	}
+	return 0;
+}
+
+static uint32_t
+rd_u32(struct snap_rd *r)
+{
+	uint64_t v = rd_u(r);
+
+	if (v > UINT32_MAX)
+		r->bad = true;
+	return (uint32_t)v;
+}
+
+/* A count of items of at least 'each' bytes that can still follow. */
+static uint32_t
+rd_count(struct snap_rd *r, size_t each)
+{
+	uint32_t n = rd_u32(r);
+
+	if (!r->bad && (size_t)n * each > (size_t)(r->end - r->p))
+		r->bad = true;
+	return r->bad ? 0 : n;
+}
+
+static const uint8_t *
+rd_bytes(struct snap_rd *r, size_t *len)
+{
+	const uint8_t *p;
+	uint64_t n = rd_u(r);
+
+	if (r->bad || n > (uint64_t)(r->end - r->p)) {
+		r->bad = true;
+		*len = 0;
+		return NULL;
+	}
+	p = r->p;
+	r->p += n;
+	*len = (size_t)n;
+	return p;
+}
+
+/* Optional string; NULL when absent (or on error: check r->bad). */
+static char *
+rd_ostr(struct snap_rd *r)
+{
+	const uint8_t *p;
+	uint64_t has = rd_u(r);
+	size_t n;
+
+	if (r->bad || has > 1) {
+		r->bad = true;
+		return NULL;
+	}
+	if (!has)
+		return NULL;
+	p = rd_bytes(r, &n);
+	if (p == NULL || memchr(p, '\0', n) != NULL) {
+		r->bad = true;
+		return NULL;
+	}
+	return hq_xstrndup((const char *)p, n);
+}
+
+static bool
+rd_bool(struct snap_rd *r)
+{
+	uint64_t v = rd_u(r);
+
+	if (v > 1)
+		r->bad = true;
+	return v == 1;
+}
+
+static int
+restore_allocation(struct snap_rd *r, struct hq_aqueue *q)
+{
+	struct hq_allocation *a = hq_xcalloc(1, sizeof *a);
+	uint32_t j, nw, status;
+
+	HQ_VEC_PUSH(q->allocs, q->nallocs, q->acap, a);
+	a->id = rd_ostr(r);
+	a->target = rd_u32(r);
+	status = rd_u32(r);
+	a->queued_ms = rd_u(r);
+	a->started_ms = rd_u(r);
+	a->ended_ms = rd_u(r);
+	a->workdir = rd_ostr(r);
+	nw = rd_count(r, 2);
+	if (r->bad || a->id == NULL || a->workdir == NULL ||
+	    status > HQ_ALLOC_FAILED || a->target == 0)
+		return -1;
+	for (j = 0; j + 1 < q->nallocs; j++)
+		if (strcmp(q->allocs[j]->id, a->id) == 0)
+			return -1;
+	a->status = (enum hq_alloc_status)status;
+	a->workers = hq_xcalloc(nw ? nw : 1, sizeof *a->workers);
+	a->wcap = nw ? nw : 1;
+	for (j = 0; j < nw && !r->bad; j++) {
+		uint32_t id = rd_u32(r), st = rd_u32(r);
+
+		if (st > HQ_AW_ORPHANED || allocation_worker(a, id) != NULL)
+			return -1;
+		a->workers[a->nworkers++] =
+		    (struct hq_alloc_worker){ id, (uint8_t)st };
+		if (st == HQ_AW_ONLINE)
+			a->nonline++;
+		else if (st == HQ_AW_GONE)
+			a->ngone++;
+		else
+			a->norphaned++;
+	}
+	a->ncrashed = rd_u32(r);
+	a->canceled = rd_bool(r);
+	return r->bad ? -1 : 0;
+}
+
+static int
+restore_queue(struct snap_rd *r, struct hq_alloc_state *as,
+    struct hq_errbuf *eb)
+{
+	struct hq_aqueue *q = hq_xcalloc(1, sizeof *q);
+	const uint8_t *blob;
+	uint32_t k, n;
+	size_t len;
+
+	q->id = rd_u32(r);
+	blob = rd_bytes(r, &len);
+	if (r->bad || q->id == 0 ||
+	    (as->nqueues > 0 && as->queues[as->nqueues - 1]->id >= q->id) ||
+	    q->id >= as->next_queue_id ||
+	    hq_wire_decode_alloc_params(blob, len, &q->p, eb) != 0 ||
+	    q->p.backlog == 0 || q->p.max_workers_per_alloc == 0 ||
+	    q->p.time_limit_ms == 0) {
+		queue_free(q);
+		return -1;
+	}
+	queue_cli_res(q);
+	HQ_VEC_PUSH(as->queues, as->nqueues, as->qcap, q);
+	q->paused = rd_bool(r);
+	q->pause_reason = rd_ostr(r);
+	if (rd_bool(r)) {
+		blob = rd_bytes(r, &len);
+		if (r->bad ||
+		    hq_wire_decode_worker_res(blob, len, &q->known_res, eb) !=
+			0)
+			return -1;
+		q->has_known_res = true;
+	}
+	q->submit_fails = rd_u32(r);
+	q->last_fail_ms = rd_u(r);
+	q->alloc_fails = rd_u32(r);
+	q->nsubmits = rd_u32(r);
+	n = rd_count(r, 8);
+	for (k = 0; k < n && !r->bad; k++)
+		if (restore_allocation(r, q) != 0)
+			return -1;
+	return r->bad ? -1 : 0;
+}
+
+int
+hq_alloc_state_restore(const uint8_t *p, size_t len,
+    struct hq_alloc_state **out, struct hq_errbuf *eb)
+{
+	struct snap_rd r = { p, p + len, false };
+	struct hq_alloc_state *as;
+	struct hq_errbuf inner;
+	uint64_t version;
+	uint32_t i, n;
+
+	if (len < sizeof snap_magic ||
+	    memcmp(p, snap_magic, sizeof snap_magic) != 0)
+		return hq_errf(eb, HQ_ECORRUPT,
+		    "not an allocation state snapshot");
+	r.p += sizeof snap_magic;
+	version = rd_u(&r);
+	if (!r.bad && version != HQ_ALLOC_SNAPSHOT_VERSION)
+		return hq_errf(eb, HQ_EVERSION,
+		    "allocation state snapshot version %llu is not known "
+		    "(this hq reads version %d)",
+		    (unsigned long long)version, HQ_ALLOC_SNAPSHOT_VERSION);
+	as = hq_alloc_state_create();
+	as->next_queue_id = rd_u32(&r);
+	n = rd_count(&r, 8);
+	inner.msg[0] = '\0';
+	for (i = 0; i < n && !r.bad; i++)
+		if (restore_queue(&r, as, &inner) != 0)
+			r.bad = true;
+	if (!r.bad && r.p != r.end)
+		r.bad = true;
+	if (r.bad || as->next_queue_id == 0) {
+		hq_alloc_state_destroy(as);
+		return hq_errf(eb, HQ_ECORRUPT,
+		    "damaged allocation state snapshot (at byte %zu)%s%s",
+		    (size_t)(r.p - p), inner.msg[0] ? ": " : "", inner.msg);
+	}
+	*out = as;
+	return 0;
 }

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "common/alloc_params.h"
+#include "common/buf.h"
 #include "common/event.h"
 #include "common/model.h"
 #include "common/util.h"
@@ -32,19 +33,29 @@ enum hq_alloc_status {
 	HQ_ALLOC_FAILED,
 };
 
+/* A worker of an allocation, as the allocation counts it. */
+enum hq_alloc_worker_state {
+	HQ_AW_ONLINE = 0,
+	HQ_AW_GONE,	/* lost: stopped, idle, crashed... */
+	HQ_AW_ORPHANED, /* dropped by a server restart; may still run */
+};
+
+struct hq_alloc_worker {
+	uint32_t id;
+	uint8_t state; /* enum hq_alloc_worker_state */
+};
+
 struct hq_allocation {
 	char *id;	 /* batch job id */
 	uint32_t target; /* workers (nodes) it was submitted for */
 	enum hq_alloc_status status;
 	uint64_t queued_ms, started_ms, ended_ms; /* 0: not yet */
 	char *workdir;
-	uint32_t *workers; /* ids of the workers that connected from it */
+	struct hq_alloc_worker *workers; /* that connected from it */
 	uint32_t nworkers, wcap;
-	uint32_t nonline;   /* of those, online now */
-	uint32_t ngone;	    /* lost (stopped, idle, crashed...) */
-	uint32_t norphaned; /* dropped by a server restart; may still run */
-	uint32_t ncrashed;  /* lost by a crash within HQ_ALLOC_EARLY_CRASH_MS */
-	bool canceled;	    /* ended by the server: not a failure */
+	uint32_t nonline, ngone, norphaned; /* workers in each state */
+	uint32_t ncrashed; /* lost by a crash within HQ_ALLOC_EARLY_CRASH_MS */
+	bool canceled;	   /* ended by the server: not a failure */
 	/* glue */
 	uint32_t status_errors; /* consecutive failed status polls */
 	bool dir_removed;
@@ -107,6 +118,19 @@ void hq_alloc_state_worker_connected(struct hq_alloc_state *as,
  */
 void hq_alloc_state_worker_lost(struct hq_alloc_state *as, uint32_t worker_id,
     enum hq_worker_lost_reason reason, uint64_t connected_ms, uint64_t now_ms);
+
+/*
+ * Checkpoints: a deterministic encoding of the allocator state (the same
+ * state gives the same bytes; glue fields are left out), for the server's
+ * state snapshots, and its inverse. restore never trusts its input: it
+ * returns 0 and *out (hq_alloc_state_destroy), or HQ_ECORRUPT /
+ * HQ_EVERSION with a message.
+ */
+#define HQ_ALLOC_SNAPSHOT_VERSION 1
+void hq_alloc_state_snapshot(const struct hq_alloc_state *as,
+    struct hq_buf *out);
+int hq_alloc_state_restore(const uint8_t *p, size_t len,
+    struct hq_alloc_state **out, struct hq_errbuf *eb);
 
 /* Lookups; NULL when absent. */
 struct hq_aqueue *hq_alloc_queue(const struct hq_alloc_state *as, uint32_t id);

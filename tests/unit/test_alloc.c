@@ -924,6 +924,130 @@ test_alloc_event_json(void **unused)
 	    "autoalloc-allocation-finished");
 }
 
+/* A state with queues, allocations in every status, workers in every
+ * state, learned resources and failure counters. */
+static struct hq_state *
+rich_state(void)
+{
+	struct hq_state *st = hq_state_create();
+	struct qspec qs = { .backlog = 2,
+		.mwpa = 2,
+		.cpus = "4",
+		.resource = "gpus=[a,b]",
+		.min_util = 2500 };
+	struct hq_event ev;
+
+	must(queue(st, 1, &qs), "queue 1");
+	qs.pbs = true;
+	qs.cpus = NULL;
+	must(queue(st, 4, &qs), "queue 4");
+	must(submitted(st, 1, "10", 2), "10");
+	must(submitted(st, 1, "11", 1), "11");
+	must(submitted(st, 1, "12", 1), "12");
+	must(submitted(st, 4, "10", 1), "pbs 10");
+	must(wconnect(st, 1, "SLURM", "10", 4), "w1");
+	must(wconnect(st, 2, "SLURM", "10", 4), "w2");
+	must(wconnect(st, 3, "SLURM", "11", 4), "w3");
+	must(wlost(st, 2, HQ_LOST_SERVER_RESTART, 5), "w2 orphaned");
+	must(wlost(st, 3, HQ_LOST_CONNECTION, 5), "w3 crashed");
+	must(alloc_ev(st, HQ_AEV_FINISHED, 1, "12", 0, HQ_ALLOC_END_CANCELED),
+	    "12 canceled");
+	must(submit_failed(st, 1), "failed");
+	aev(&ev, HQ_AEV_QUEUE_PAUSED, 4);
+	ev.u.alloc.message = hq_xstrdup("by hand");
+	must(apply(st, &ev), "paused");
+	return st;
+}
+
+static void
+test_alloc_snapshot_roundtrip(void **unused)
+{
+	struct hq_state *st = rich_state();
+	struct hq_alloc_state *copy = NULL;
+	struct hq_buf a, b;
+	struct hq_errbuf eb;
+	uint32_t i, k;
+
+	(void)unused;
+	hq_buf_init(&a);
+	hq_buf_init(&b);
+	hq_alloc_state_snapshot(st->alloc, &a);
+	if (hq_alloc_state_restore(a.data, a.len, &copy, &eb) != 0)
+		fail_msg("restore: %s", eb.msg);
+	/* Deterministic: the restored state encodes to the same bytes. */
+	hq_alloc_state_snapshot(copy, &b);
+	assert_int_equal(a.len, b.len);
+	assert_memory_equal(a.data, b.data, a.len);
+	assert_int_equal(copy->next_queue_id, 5);
+	assert_int_equal(copy->nqueues, 2);
+	for (i = 0; i < copy->nqueues; i++) {
+		const struct hq_aqueue *x = st->alloc->queues[i];
+		const struct hq_aqueue *y = copy->queues[i];
+
+		assert_int_equal(x->id, y->id);
+		assert_int_equal(x->paused, y->paused);
+		assert_int_equal(x->submit_fails, y->submit_fails);
+		assert_int_equal(x->has_known_res, y->has_known_res);
+		assert_int_equal(x->has_cli_res, y->has_cli_res);
+		assert_int_equal(x->p.min_utilization, y->p.min_utilization);
+		for (k = 0; k < x->nallocs; k++) {
+			assert_string_equal(x->allocs[k]->id, y->allocs[k]->id);
+			assert_int_equal(x->allocs[k]->nonline,
+			    y->allocs[k]->nonline);
+			assert_int_equal(x->allocs[k]->norphaned,
+			    y->allocs[k]->norphaned);
+			assert_int_equal(x->allocs[k]->ngone,
+			    y->allocs[k]->ngone);
+			assert_int_equal(x->allocs[k]->canceled,
+			    y->allocs[k]->canceled);
+		}
+	}
+	assert_string_equal(copy->queues[1]->pause_reason, "by hand");
+	assert_int_equal(hq_aqueue_allocation(copy->queues[0], "11")->status,
+	    HQ_ALLOC_FAILED);
+	/* The restored state goes on like the original: worker 1 leaves,
+	 * the orphan keeps allocation 10 active. */
+	hq_alloc_state_worker_lost(copy, 1, HQ_LOST_IDLE_TIMEOUT, 0, tnow);
+	assert_true(
+	    hq_allocation_active(hq_aqueue_allocation(copy->queues[0], "10")));
+	hq_alloc_state_destroy(copy);
+
+	/* Every truncation and a wrong version are refused. */
+	for (i = 0; i < a.len; i++) {
+		copy = NULL;
+		assert_int_not_equal(hq_alloc_state_restore(a.data, i, &copy,
+					 &eb),
+		    0);
+		assert_null(copy);
+	}
+	a.data[7] = 9;
+	assert_int_equal(hq_alloc_state_restore(a.data, a.len, &copy, &eb),
+	    HQ_EVERSION);
+	a.data[7] = HQ_ALLOC_SNAPSHOT_VERSION;
+	/* Flipped bytes never crash (run under ASan in make check). */
+	srand(7);
+	for (i = 0; i < 20000; i++) {
+		hq_buf_reset(&b);
+		hq_buf_append(&b, a.data, a.len);
+		for (k = 0; k < 1 + (uint32_t)rand() % 4; k++)
+			b.data[(size_t)rand() % b.len] = (uint8_t)rand();
+		copy = NULL;
+		if (hq_alloc_state_restore(b.data, b.len, &copy, &eb) == 0)
+			hq_alloc_state_destroy(copy);
+	}
+	/* An empty state. */
+	hq_buf_reset(&b);
+	copy = hq_alloc_state_create();
+	hq_alloc_state_snapshot(copy, &b);
+	hq_alloc_state_destroy(copy);
+	assert_int_equal(hq_alloc_state_restore(b.data, b.len, &copy, &eb), 0);
+	assert_int_equal(copy->nqueues, 0);
+	hq_alloc_state_destroy(copy);
+	hq_buf_fini(&a);
+	hq_buf_fini(&b);
+	hq_state_destroy(st);
+}
+
 int
 main(void)
 {
@@ -943,6 +1067,7 @@ main(void)
 		cmocka_unit_test(test_alloc_plan_min_utilization),
 		cmocka_unit_test(test_alloc_replay_rebuilds_queues),
 		cmocka_unit_test(test_alloc_event_json),
+		cmocka_unit_test(test_alloc_snapshot_roundtrip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
