@@ -250,7 +250,24 @@ aa_exit_cb(struct ev_loop *loop, ev_child *w, int revents)
 	ev_child_stop(loop, w);
 	ch->exited = true;
 	ch->status = w->rstatus;
+	if (ch->out_fd >= 0 || ch->err_fd >= 0) {
+		/* Something it left behind may hold the pipes: give the
+		 * output a second, not more. */
+		ev_timer_stop(loop, &ch->timeout_w);
+		ev_timer_set(&ch->timeout_w, 1.0, 0.);
+		ev_timer_start(loop, &ch->timeout_w);
+	}
 	aa_child_check(ch);
+}
+
+static void
+aa_close_pipe(struct ev_loop *loop, ev_io *w, int *fd)
+{
+	if (*fd < 0)
+		return;
+	ev_io_stop(loop, w);
+	close(*fd);
+	*fd = -1;
 }
 
 static void
@@ -258,8 +275,13 @@ aa_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct aa_child *ch = w->data;
 
-	(void)loop;
 	(void)revents;
+	if (ch->exited) {
+		aa_close_pipe(loop, &ch->out_w, &ch->out_fd);
+		aa_close_pipe(loop, &ch->err_w, &ch->err_fd);
+		aa_child_check(ch);
+		return;
+	}
 	hq_warn("%s (pid %d) did not finish within %llu ms; killing it",
 	    ch->what, (int)ch->pid, (unsigned long long)ch->aa->cmd_timeout_ms);
 	ch->timed_out = true;
