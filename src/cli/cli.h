@@ -158,6 +158,14 @@ int cmd_server_generate_access(struct cli *c, int argc, char **argv);
 int cmd_generate_completion(struct cli *c, int argc, char **argv);
 /* cmd_doc.c */
 int cmd_doc(struct cli *c, int argc, char **argv);
+int cmd_alloc_add(struct cli *c, int argc, char **argv);
+int cmd_alloc_dry_run(struct cli *c, int argc, char **argv);
+int cmd_alloc_list(struct cli *c, int argc, char **argv);
+int cmd_alloc_info(struct cli *c, int argc, char **argv);
+int cmd_alloc_log(struct cli *c, int argc, char **argv);
+int cmd_alloc_pause(struct cli *c, int argc, char **argv);
+int cmd_alloc_resume(struct cli *c, int argc, char **argv);
+int cmd_alloc_remove(struct cli *c, int argc, char **argv);
 
 /* Wait for jobs (after a submit or for job wait/progress). */
 int cli_wait_jobs(struct cli *c, const struct hq_selector *sel,

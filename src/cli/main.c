@@ -70,6 +70,15 @@ static const struct cmd_entry commands[] = {
 	{ "generate-completion", cmd_generate_completion,
 	    "Generate shell completion scripts" },
 	{ "doc", cmd_doc, "Print the location of the documentation" },
+	{ "alloc add", cmd_alloc_add, "Create an allocation queue" },
+	{ "alloc dry-run", cmd_alloc_dry_run,
+	    "Test whether an allocation can be submitted" },
+	{ "alloc list", cmd_alloc_list, "List allocation queues" },
+	{ "alloc info", cmd_alloc_info, "Display allocations of a queue" },
+	{ "alloc log", cmd_alloc_log, "Print the output of an allocation" },
+	{ "alloc pause", cmd_alloc_pause, "Pause an allocation queue" },
+	{ "alloc resume", cmd_alloc_resume, "Resume an allocation queue" },
+	{ "alloc remove", cmd_alloc_remove, "Remove an allocation queue" },
 	{ NULL, NULL, NULL },
 };
 

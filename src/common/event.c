@@ -37,6 +37,12 @@ hq_event_fini(struct hq_event *ev)
 	case HQ_EV_WORKER_CONNECTED:
 		hq_worker_config_fini(&ev->u.wconn.cfg);
 		break;
+	case HQ_EV_ALLOC:
+		hq_alloc_params_fini(&ev->u.alloc.params);
+		free(ev->u.alloc.allocation_id);
+		free(ev->u.alloc.workdir);
+		free(ev->u.alloc.message);
+		break;
 	case HQ_EV_SERVER_STOPPED:
 	case HQ_EV_WORKER_LOST:
 		break;
@@ -80,6 +86,32 @@ hq_event_kind_name(const struct hq_event *ev)
 		return "worker-connected";
 	case HQ_EV_WORKER_LOST:
 		return "worker-lost";
+	case HQ_EV_ALLOC:
+		return hq_alloc_ev_kind_name(ev->u.alloc.kind);
 	}
 	return "unknown";
+}
+
+const char *
+hq_alloc_ev_kind_name(enum hq_alloc_ev_kind kind)
+{
+	switch (kind) {
+	case HQ_AEV_QUEUE_CREATED:
+		return "autoalloc-queue-created";
+	case HQ_AEV_QUEUE_REMOVED:
+		return "autoalloc-queue-removed";
+	case HQ_AEV_QUEUE_PAUSED:
+		return "autoalloc-queue-paused";
+	case HQ_AEV_QUEUE_RESUMED:
+		return "autoalloc-queue-resumed";
+	case HQ_AEV_SUBMITTED:
+		return "autoalloc-allocation-queued";
+	case HQ_AEV_SUBMIT_FAILED:
+		return "autoalloc-submission-failed";
+	case HQ_AEV_STARTED:
+		return "autoalloc-allocation-started";
+	case HQ_AEV_FINISHED:
+		return "autoalloc-allocation-finished";
+	}
+	return "autoalloc";
 }

@@ -7,6 +7,7 @@
 #ifndef HQ_EVENT_H
 #define HQ_EVENT_H
 
+#include "common/alloc_params.h"
 #include "common/model.h"
 
 enum hq_event_kind {
@@ -21,6 +22,7 @@ enum hq_event_kind {
 	HQ_EV_TASK_FAILED,
 	HQ_EV_WORKER_CONNECTED,
 	HQ_EV_WORKER_LOST,
+	HQ_EV_ALLOC, /* automatic allocation: see enum hq_alloc_ev_kind */
 };
 
 /* Transitions carried by HQ_EV_TASK_RUN, for many tasks of one job. */
@@ -29,6 +31,25 @@ enum hq_run_kind {
 	HQ_RUN_STARTED,      /* assigned -> running on worker */
 	HQ_RUN_FINISHED,     /* assigned or running -> finished */
 	HQ_RUN_REQUEUED,     /* assigned or running -> waiting, no crash */
+};
+
+/* What an HQ_EV_ALLOC event records (proto AllocEvent.Kind). */
+enum hq_alloc_ev_kind {
+	HQ_AEV_QUEUE_CREATED = 0, /* queue_id, params */
+	HQ_AEV_QUEUE_REMOVED,	  /* queue_id */
+	HQ_AEV_QUEUE_PAUSED,	  /* queue_id, message (reason, may be NULL) */
+	HQ_AEV_QUEUE_RESUMED,	  /* queue_id */
+	HQ_AEV_SUBMITTED,     /* queue_id, allocation_id, workers, workdir */
+	HQ_AEV_SUBMIT_FAILED, /* queue_id, message */
+	HQ_AEV_STARTED,	      /* queue_id, allocation_id */
+	HQ_AEV_FINISHED,      /* queue_id, allocation_id, end */
+};
+
+/* How an allocation ended. */
+enum hq_alloc_end {
+	HQ_ALLOC_END_FINISHED = 0,
+	HQ_ALLOC_END_FAILED,
+	HQ_ALLOC_END_CANCELED, /* by the server; not a failure of the queue */
 };
 
 struct hq_event {
@@ -88,6 +109,16 @@ struct hq_event {
 			uint32_t worker_id;
 			enum hq_worker_lost_reason reason;
 		} wlost;
+		struct {
+			enum hq_alloc_ev_kind kind;
+			uint32_t queue_id;
+			struct hq_alloc_params params; /* QUEUE_CREATED */
+			char *allocation_id;
+			uint32_t worker_count;
+			char *workdir;
+			char *message;
+			enum hq_alloc_end end;
+		} alloc;
 	} u;
 };
 
@@ -95,5 +126,7 @@ struct hq_event {
 void hq_event_fini(struct hq_event *ev);
 /* Journal/NDJSON name of an event kind ("job-created", "task-finished"...). */
 const char *hq_event_kind_name(const struct hq_event *ev);
+/* Name of an automatic allocation event ("autoalloc-queue-created"...). */
+const char *hq_alloc_ev_kind_name(enum hq_alloc_ev_kind kind);
 
 #endif

@@ -259,6 +259,71 @@ evjson_wconfig(const struct hq_worker_config *c)
 	    "_pid", (json_int_t)c->pid);
 }
 
+static json_t *
+evjson_strv(char *const *v, uint32_t n)
+{
+	json_t *a = json_array();
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, evjson_str(v[i]));
+	return a;
+}
+
+/* Automatic allocation events: "queue-id" and the fields of each kind. */
+static json_t *
+evjson_alloc(const struct hq_event *ev)
+{
+	const struct hq_alloc_params *p = &ev->u.alloc.params;
+	json_t *e = json_pack("{s:s, s:I}", "type",
+	    hq_alloc_ev_kind_name(ev->u.alloc.kind), "queue-id",
+	    (json_int_t)ev->u.alloc.queue_id);
+
+	switch (ev->u.alloc.kind) {
+	case HQ_AEV_QUEUE_CREATED:
+		json_object_set_new(e, "params",
+		    json_pack("{s:s, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
+			"manager", hq_manager_name(p->manager), "backlog",
+			(json_int_t)p->backlog, "max_workers_per_alloc",
+			(json_int_t)p->max_workers_per_alloc,
+			"max_worker_count",
+			p->max_worker_count ? json_integer(p->max_worker_count)
+					    : json_null(),
+			"timelimit", evjson_duration(p->time_limit_ms),
+			"idle_timeout", evjson_duration(p->idle_timeout_ms),
+			"name", evjson_str(p->name), "worker_args",
+			evjson_strv(p->worker_args, p->nworker_args),
+			"additional_args",
+			evjson_strv(p->additional_args, p->nadditional_args)));
+		break;
+	case HQ_AEV_QUEUE_PAUSED:
+	case HQ_AEV_SUBMIT_FAILED:
+		json_object_set_new(e, "message",
+		    evjson_str(ev->u.alloc.message));
+		break;
+	case HQ_AEV_SUBMITTED:
+		json_object_set_new(e, "allocation-id",
+		    evjson_str(ev->u.alloc.allocation_id));
+		json_object_set_new(e, "worker-count",
+		    json_integer(ev->u.alloc.worker_count));
+		break;
+	case HQ_AEV_STARTED:
+		json_object_set_new(e, "allocation-id",
+		    evjson_str(ev->u.alloc.allocation_id));
+		break;
+	case HQ_AEV_FINISHED:
+		json_object_set_new(e, "allocation-id",
+		    evjson_str(ev->u.alloc.allocation_id));
+		json_object_set_new(e, "failed",
+		    json_boolean(ev->u.alloc.end == HQ_ALLOC_END_FAILED));
+		break;
+	case HQ_AEV_QUEUE_REMOVED:
+	case HQ_AEV_QUEUE_RESUMED:
+		break;
+	}
+	return e;
+}
+
 uint32_t
 hq_event_json_nlines(const struct hq_event *ev)
 {
@@ -276,6 +341,7 @@ hq_event_json_nlines(const struct hq_event *ev)
 	case HQ_EV_TASK_FAILED:
 	case HQ_EV_WORKER_CONNECTED:
 	case HQ_EV_WORKER_LOST:
+	case HQ_EV_ALLOC:
 		return 1;
 	}
 	return 0;
@@ -331,6 +397,9 @@ hq_event_to_json(const struct hq_event *ev, uint64_t seq,
 		e = json_pack("{s:s, s:I, s:s}", "type", "worker-lost", "id",
 		    (json_int_t)ev->u.wlost.worker_id, "reason",
 		    hq_lost_reason_name(ev->u.wlost.reason));
+		break;
+	case HQ_EV_ALLOC:
+		e = evjson_alloc(ev);
 		break;
 	}
 	HQ_ASSERT(e != NULL);

@@ -61,6 +61,11 @@ uint32_t hq_event_json_nlines(const struct hq_event *ev);
  *   task-failed        job, task, error
  *   worker-connected   id, configuration
  *   worker-lost        id, reason ("Stopped", "ConnectionLost", ...)
+ *   autoalloc-*        queue-id, and: queue-created params; queue-paused
+ *                      and submission-failed message; allocation-queued
+ *                      allocation-id, worker-count; allocation-started
+ *                      allocation-id; allocation-finished allocation-id,
+ *                      failed
  * max_fails and time_limit are null when unset. Nested values use the
  * raw serde encodings of spec 3.4 (durations {secs, nanos}, crash limits
  * {"MaxCrashes": N} | "NeverRestart" | "Unlimited", id sets

@@ -779,6 +779,89 @@ held_free(struct hq_held_task *h, uint32_t n)
 	free(h);
 }
 
+/* ---- allocation queue parameters ----------------------------------------- */
+
+static Hq__AllocParams *
+enc_aparams(struct arena *a, const struct hq_alloc_params *p)
+{
+	Hq__AllocParams *m = AR_NEW(a, Hq__AllocParams);
+	uint32_t i;
+
+	hq__alloc_params__init(m);
+	m->manager = (Hq__AllocParams__Manager)p->manager;
+	m->backlog = p->backlog;
+	m->max_workers_per_alloc = p->max_workers_per_alloc;
+	m->max_worker_count = p->max_worker_count;
+	m->time_limit_ms = p->time_limit_ms;
+	m->worker_time_limit_ms = p->worker_time_limit_ms;
+	m->idle_timeout_ms = p->idle_timeout_ms;
+	m->name = str_or_empty(p->name);
+	m->n_worker_args = p->nworker_args;
+	m->worker_args = AR_ARRAY(a, char *, p->nworker_args);
+	for (i = 0; i < p->nworker_args; i++)
+		m->worker_args[i] = str_or_empty(p->worker_args[i]);
+	m->n_additional_args = p->nadditional_args;
+	m->additional_args = AR_ARRAY(a, char *, p->nadditional_args);
+	for (i = 0; i < p->nadditional_args; i++)
+		m->additional_args[i] = str_or_empty(p->additional_args[i]);
+	m->start_cmd = str_or_empty(p->start_cmd);
+	m->stop_cmd = str_or_empty(p->stop_cmd);
+	m->wrap_cmd = str_or_empty(p->wrap_cmd);
+	m->cpus = str_or_empty(p->cpus);
+	m->n_resources = p->nresources;
+	m->resources = AR_ARRAY(a, char *, p->nresources);
+	for (i = 0; i < p->nresources; i++)
+		m->resources[i] = str_or_empty(p->resources[i]);
+	m->min_utilization = p->min_utilization;
+	return m;
+}
+
+static char **
+dec_strv(char *const *v, size_t n)
+{
+	char **out;
+	size_t i;
+
+	if (n == 0)
+		return NULL;
+	out = hq_xcalloc(n, sizeof *out);
+	for (i = 0; i < n; i++)
+		out[i] = dup_pstr(v[i]);
+	return out;
+}
+
+static int
+dec_aparams(const Hq__AllocParams *m, struct hq_alloc_params *p,
+    struct hq_errbuf *eb)
+{
+	memset(p, 0, sizeof *p);
+	if (m == NULL)
+		return hq_errf(eb, HQ_EPROTO, "missing allocation parameters");
+	if ((unsigned)m->manager > HQ_MANAGER_SLURM)
+		return hq_errf(eb, HQ_EPROTO, "unknown batch manager %d",
+		    (int)m->manager);
+	p->manager = (enum hq_manager)m->manager;
+	p->backlog = m->backlog;
+	p->max_workers_per_alloc = m->max_workers_per_alloc;
+	p->max_worker_count = m->max_worker_count;
+	p->time_limit_ms = m->time_limit_ms;
+	p->worker_time_limit_ms = m->worker_time_limit_ms;
+	p->idle_timeout_ms = m->idle_timeout_ms;
+	p->name = dup_pstr_opt(m->name);
+	p->nworker_args = (uint32_t)m->n_worker_args;
+	p->worker_args = dec_strv(m->worker_args, m->n_worker_args);
+	p->nadditional_args = (uint32_t)m->n_additional_args;
+	p->additional_args = dec_strv(m->additional_args, m->n_additional_args);
+	p->start_cmd = dup_pstr_opt(m->start_cmd);
+	p->stop_cmd = dup_pstr_opt(m->stop_cmd);
+	p->wrap_cmd = dup_pstr_opt(m->wrap_cmd);
+	p->cpus = dup_pstr_opt(m->cpus);
+	p->nresources = (uint32_t)m->n_resources;
+	p->resources = dec_strv(m->resources, m->n_resources);
+	p->min_utilization = m->min_utilization;
+	return 0;
+}
+
 /* ---- client -> server -------------------------------------------------- */
 
 static void
@@ -801,6 +884,7 @@ hq_cmsg_fini(struct hq_cmsg *m)
 	hq_idset_fini(&m->tasks);
 	strv_free_n(m->states, m->nstates);
 	free(m->reason);
+	hq_alloc_params_fini(&m->aparams);
 	memset(m, 0, sizeof *m);
 }
 
@@ -896,6 +980,19 @@ hq_wire_encode_cmsg(const struct hq_cmsg *m, struct hq_buf *out)
 		msg.stream = st;
 		break;
 	}
+	case HQ_CMSG_ALLOC: {
+		Hq__AllocRequest *r = AR_NEW(&a, Hq__AllocRequest);
+
+		hq__alloc_request__init(r);
+		r->kind = (Hq__AllocRequest__Kind)m->sub;
+		r->queue_id = m->queue_id;
+		r->force = m->force;
+		r->no_dry_run = m->no_dry_run;
+		r->params = enc_aparams(&a, &m->aparams);
+		msg.msg_case = HQ__CLIENT_MESSAGE__MSG_ALLOC;
+		msg.alloc = r;
+		break;
+	}
 	default:
 		rc = HQ_EINVAL;
 	}
@@ -984,6 +1081,19 @@ hq_wire_decode_cmsg(const uint8_t *p, size_t len, struct hq_cmsg *m,
 	case HQ__CLIENT_MESSAGE__MSG_STREAM:
 		m->kind = HQ_CMSG_STREAM;
 		m->live = msg->stream->live;
+		break;
+	case HQ__CLIENT_MESSAGE__MSG_ALLOC:
+		m->kind = HQ_CMSG_ALLOC;
+		m->sub = (int)msg->alloc->kind;
+		if (m->sub < 0 || m->sub >= HQ_AREQ__COUNT) {
+			rc = hq_errf(eb, HQ_EPROTO, "unknown alloc request %d",
+			    m->sub);
+			break;
+		}
+		m->queue_id = msg->alloc->queue_id;
+		m->force = msg->alloc->force;
+		m->no_dry_run = msg->alloc->no_dry_run;
+		rc = dec_aparams(msg->alloc->params, &m->aparams, eb);
 		break;
 	default:
 		rc = hq_errf(eb, HQ_EPROTO, "empty client message");
@@ -1787,6 +1897,23 @@ hq_wire_encode_event(const struct hq_event *ev, struct hq_buf *out)
 		msg.worker_lost = m;
 		break;
 	}
+	case HQ_EV_ALLOC: {
+		Hq__AllocEvent *m = AR_NEW(&a, Hq__AllocEvent);
+
+		hq__alloc_event__init(m);
+		m->kind = (Hq__AllocEvent__Kind)ev->u.alloc.kind;
+		m->queue_id = ev->u.alloc.queue_id;
+		if (ev->u.alloc.kind == HQ_AEV_QUEUE_CREATED)
+			m->params = enc_aparams(&a, &ev->u.alloc.params);
+		m->allocation_id = str_or_empty(ev->u.alloc.allocation_id);
+		m->worker_count = ev->u.alloc.worker_count;
+		m->workdir = bin_str(ev->u.alloc.workdir);
+		m->message = bin_str(ev->u.alloc.message);
+		m->end = (Hq__AllocEvent__End)ev->u.alloc.end;
+		msg.kind_case = HQ__EVENT__KIND_ALLOC;
+		msg.alloc = m;
+		break;
+	}
 	default:
 		rc = HQ_EINVAL;
 	}
@@ -1801,6 +1928,32 @@ dec_jobs(struct hq_event *ev, const uint32_t *ids, size_t n)
 {
 	ev->u.jobs.n = (uint32_t)n;
 	ev->u.jobs.ids = dup_u32(ids, n);
+}
+
+static int
+dec_alloc_event(const Hq__AllocEvent *m, struct hq_event *ev,
+    struct hq_errbuf *eb)
+{
+	int rc;
+
+	ev->kind = HQ_EV_ALLOC;
+	if ((unsigned)m->kind > HQ_AEV_FINISHED)
+		return hq_errf(eb, HQ_ECORRUPT, "unknown autoalloc event kind");
+	if ((unsigned)m->end > HQ_ALLOC_END_CANCELED)
+		return hq_errf(eb, HQ_ECORRUPT, "unknown allocation end");
+	ev->u.alloc.kind = (enum hq_alloc_ev_kind)m->kind;
+	ev->u.alloc.queue_id = m->queue_id;
+	ev->u.alloc.allocation_id = dup_pstr_opt(m->allocation_id);
+	ev->u.alloc.worker_count = m->worker_count;
+	ev->u.alloc.end = (enum hq_alloc_end)m->end;
+	if ((rc = dec_str_opt(&m->workdir, &ev->u.alloc.workdir,
+		 "allocation workdir", eb)) != 0 ||
+	    (rc = dec_str_opt(&m->message, &ev->u.alloc.message,
+		 "autoalloc message", eb)) != 0)
+		return rc;
+	if (ev->u.alloc.kind == HQ_AEV_QUEUE_CREATED)
+		return dec_aparams(m->params, &ev->u.alloc.params, eb);
+	return 0;
 }
 
 int
@@ -1915,6 +2068,9 @@ hq_wire_decode_event(const uint8_t *p, size_t len, struct hq_event *ev,
 		ev->u.wlost.reason =
 		    (enum hq_worker_lost_reason)msg->worker_lost->reason;
 		break;
+	case HQ__EVENT__KIND_ALLOC:
+		rc = dec_alloc_event(msg->alloc, ev, eb);
+		break;
 	default:
 		rc = hq_errf(eb, HQ_ECORRUPT, "journal event of unknown kind");
 	}
@@ -1966,6 +2122,17 @@ hq_wire_encode_wconfig(const struct hq_worker_config *c, struct hq_buf *out)
 }
 
 int
+hq_wire_encode_alloc_params(const struct hq_alloc_params *p, struct hq_buf *out)
+{
+	struct arena a = { NULL };
+	Hq__AllocParams *m = enc_aparams(&a, p);
+
+	pack_into(&m->base, out);
+	ar_free(&a);
+	return 0;
+}
+
+int
 hq_wire_decode_wconfig(const uint8_t *p, size_t len,
     struct hq_worker_config *c, struct hq_errbuf *eb)
 {
@@ -1976,5 +2143,47 @@ hq_wire_decode_wconfig(const uint8_t *p, size_t len,
 		return hq_errf(eb, HQ_EPROTO, "undecodable worker configuration");
 	rc = dec_wconfig(m, c, eb);
 	hq__worker_config__free_unpacked(m, NULL);
+	return rc;
+}
+
+int
+hq_wire_decode_alloc_params(const uint8_t *p, size_t len,
+    struct hq_alloc_params *out, struct hq_errbuf *eb)
+{
+	Hq__AllocParams *m = hq__alloc_params__unpack(NULL, len, p);
+	int rc;
+
+	if (m == NULL)
+		return hq_errf(eb, HQ_EPROTO,
+		    "undecodable allocation parameters");
+	rc = dec_aparams(m, out, eb);
+	hq__alloc_params__free_unpacked(m, NULL);
+	if (rc != 0)
+		hq_alloc_params_fini(out);
+	return rc;
+}
+
+int
+hq_wire_encode_worker_res(const struct hq_worker_res *r, struct hq_buf *out)
+{
+	struct arena a = { NULL };
+	Hq__WorkerResources *m = enc_wres(&a, r);
+
+	pack_into(&m->base, out);
+	ar_free(&a);
+	return 0;
+}
+
+int
+hq_wire_decode_worker_res(const uint8_t *p, size_t len,
+    struct hq_worker_res *out, struct hq_errbuf *eb)
+{
+	Hq__WorkerResources *m = hq__worker_resources__unpack(NULL, len, p);
+	int rc;
+
+	if (m == NULL)
+		return hq_errf(eb, HQ_EPROTO, "undecodable worker resources");
+	rc = dec_wres(m, out, eb);
+	hq__worker_resources__free_unpacked(m, NULL);
 	return rc;
 }

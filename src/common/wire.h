@@ -9,6 +9,7 @@
 #ifndef HQ_WIRE_H
 #define HQ_WIRE_H
 
+#include "common/alloc_params.h"
 #include "common/buf.h"
 #include "common/event.h"
 #include "common/model.h"
@@ -41,6 +42,17 @@ enum hq_cmsg_kind {
 	HQ_CMSG_COMMAND,
 	HQ_CMSG_WAIT,
 	HQ_CMSG_STREAM,
+	HQ_CMSG_ALLOC, /* sub: enum hq_alloc_req_kind */
+};
+
+/* `hq alloc` requests that change something (proto AllocRequest.Kind). */
+enum hq_alloc_req_kind {
+	HQ_AREQ_ADD = 0,
+	HQ_AREQ_DRY_RUN,
+	HQ_AREQ_PAUSE,
+	HQ_AREQ_RESUME,
+	HQ_AREQ_REMOVE,
+	HQ_AREQ__COUNT,
 };
 
 enum hq_query_kind {
@@ -98,6 +110,11 @@ struct hq_cmsg {
 	bool notify; /* wait: send notifications; submit: also wait for them */
 	/* stream */
 	bool live;
+	/* alloc */
+	uint32_t queue_id;
+	bool force;
+	bool no_dry_run;
+	struct hq_alloc_params aparams;
 };
 
 void hq_cmsg_fini(struct hq_cmsg *m);
@@ -273,5 +290,13 @@ int hq_wire_encode_wconfig(const struct hq_worker_config *c,
     struct hq_buf *out);
 int hq_wire_decode_wconfig(const uint8_t *p, size_t len,
     struct hq_worker_config *c, struct hq_errbuf *eb);
+int hq_wire_encode_alloc_params(const struct hq_alloc_params *p,
+    struct hq_buf *out);
+int hq_wire_decode_alloc_params(const uint8_t *p, size_t len,
+    struct hq_alloc_params *out, struct hq_errbuf *eb);
+int hq_wire_encode_worker_res(const struct hq_worker_res *r,
+    struct hq_buf *out);
+int hq_wire_decode_worker_res(const uint8_t *p, size_t len,
+    struct hq_worker_res *out, struct hq_errbuf *eb);
 
 #endif

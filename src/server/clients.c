@@ -14,6 +14,7 @@
 #include "common/parse.h"
 #include "common/placeholder.h"
 #include "common/version.h"
+#include "server/autoalloc.h"
 #include "server/server.h"
 
 static void client_on_ready(struct hq_conn *c, void *arg);
@@ -544,6 +545,12 @@ client_query(struct server *s, struct client *cl, struct hq_cmsg *m)
 	case HQ_Q_TASK_EXPLAIN:
 		j = query_task_explain(s, m, &err);
 		break;
+	case HQ_Q_ALLOC_LIST:
+		j = autoalloc_query_list(s);
+		break;
+	case HQ_Q_ALLOC_INFO:
+		j = autoalloc_query_info(s, m, &err);
+		break;
 	default:
 		err = hq_xprintf("query %d is not supported by this server",
 		    m->sub);
@@ -1032,6 +1039,9 @@ client_on_frame(struct hq_conn *c, const uint8_t *data, size_t len,
 		break;
 	case HQ_CMSG_STREAM:
 		jstream_start(s, cl, m.live);
+		break;
+	case HQ_CMSG_ALLOC:
+		autoalloc_request(s, cl, &m);
 		break;
 	default:
 		server_send_error(s, c, "unexpected message");

@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/version.h"
 #include "server/snapshot.h"
+#include "server/autoalloc.h"
 
 /* ---- mutation path ---------------------------------------------------- */
 
@@ -481,6 +482,7 @@ server_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	(void)revents;
 	if (!s->stopping)
 		schedule(s);
+	autoalloc_prepare(s);
 	workers_dispatch(s);
 	clients_flush_waiters(s);
 	jstream_pump(s);
@@ -655,6 +657,7 @@ server_request_stop(struct server *s)
 	if (s->stopping)
 		return;
 	s->stopping = true;
+	autoalloc_stop(s);
 	memset(&ev, 0, sizeof ev);
 	ev.kind = HQ_EV_SERVER_STOPPED;
 	ev.time_ms = hq_now_ms();
@@ -1044,6 +1047,7 @@ server_main(const struct server_opts *o)
 	    (rc = hq_server_dir_link(s->server_dir, s->instance_dir, &eb)) != 0)
 		goto fail;
 
+	autoalloc_create(s);
 	ev_prepare_init(&s->prepare_w, server_prepare_cb);
 	s->prepare_w.data = s;
 	ev_prepare_start(s->loop, &s->prepare_w);
@@ -1102,6 +1106,7 @@ server_main(const struct server_opts *o)
 			ev_run(s->loop, EVRUN_NOWAIT);
 		}
 	}
+	autoalloc_destroy(s);
 	ev_prepare_stop(s->loop, &s->prepare_w);
 	ev_timer_stop(s->loop, &s->tick_w);
 	ev_timer_stop(s->loop, &s->commit_w);

@@ -41,6 +41,7 @@ struct server_opts {
 
 struct client;
 struct wconn;
+struct autoalloc;
 
 /* A client waiting for jobs to finish (wait, --progress). */
 struct waiter {
@@ -131,6 +132,7 @@ struct server {
 	uint64_t stop_seq;
 	ev_timer stop_w;
 	int exit_code;
+	struct autoalloc *aa; /* automatic allocation (autoalloc.h) */
 };
 
 /* ---- server.c ---------------------------------------------------------- */

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "common/wire.h"
+#include "server/alloc_state.h"
 
 static const char snap_magic[6] = { 'H', 'Q', 'S', 'N', 'A', 'P' };
 
@@ -323,6 +324,10 @@ hq_state_snapshot(const struct hq_state *st, struct hq_buf *out)
 		for (j = 0; j < w->mn_nnodes; j++)
 			put_u(out, w->mn_nodes[j]);
 	}
+	/* Automatic allocation: queues and allocations, length-prefixed. */
+	hq_buf_reset(&scratch);
+	hq_alloc_state_snapshot(st->alloc, &scratch);
+	put_bytes(out, scratch.data, scratch.len);
 	hq_buf_fini(&scratch);
 }
 
@@ -863,6 +868,22 @@ hq_state_restore(const uint8_t *p, size_t len, struct hq_state **out,
 			free(w->inflight);
 			free(w->mn_nodes);
 			free(w);
+		}
+	}
+	{
+		const uint8_t *ap;
+		size_t alen;
+		struct hq_alloc_state *as = NULL;
+		struct hq_errbuf aeb;
+
+		ap = get_bytes(&r, &alen);
+		if (ap != NULL && r.err == NULL) {
+			if (hq_alloc_state_restore(ap, alen, &as, &aeb) != 0) {
+				r.err = "damaged allocation state";
+			} else {
+				hq_alloc_state_destroy(st->alloc);
+				st->alloc = as;
+			}
 		}
 	}
 	if (r.err == NULL && r.p != r.end)

@@ -12,7 +12,7 @@
 #include "server/state.h"
 
 /* Snapshot format version, refused when unknown. */
-#define HQ_SNAPSHOT_VERSION 1
+#define HQ_SNAPSHOT_VERSION 2
 
 /* Append the encoding of st to out. Hooks are not part of it. */
 void hq_state_snapshot(const struct hq_state *st, struct hq_buf *out);

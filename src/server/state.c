@@ -1462,6 +1462,7 @@ apply_worker_connected(struct hq_state *st, const struct hq_event *ev,
 	worker_set_resources(st, w);
 	if (id >= st->next_worker_id)
 		st->next_worker_id = id + 1;
+	hq_alloc_state_worker_connected(st->alloc, id, &w->cfg, ev->time_ms);
 	return 0;
 }
 
@@ -1549,6 +1550,8 @@ apply_worker_lost(struct hq_state *st, const struct hq_event *ev,
 	}
 	w->mn_job = w->mn_idx = 0;
 	w->nrunning = 0;
+	hq_alloc_state_worker_lost(st->alloc, w->id, reason, w->connected_ms,
+	    now);
 	if (st->hooks.worker_lost)
 		st->hooks.worker_lost(st->hooks.arg, w);
 	return 0;
@@ -1605,6 +1608,9 @@ hq_state_apply(struct hq_state *st, const struct hq_event *ev,
 	case HQ_EV_WORKER_LOST:
 		rc = apply_worker_lost(st, ev, eb);
 		break;
+	case HQ_EV_ALLOC:
+		rc = hq_alloc_state_apply(st->alloc, ev, eb);
+		break;
 	default:
 		rc = hq_errf(eb, HQ_EINVAL, "unknown event kind %d",
 		    (int)ev->kind);
@@ -1624,6 +1630,7 @@ hq_state_create(void)
 	st->next_job_id = 1;
 	st->next_worker_id = 1;
 	st->server_uid = hq_xstrdup("");
+	st->alloc = hq_alloc_state_create();
 	return st;
 }
 
@@ -1679,5 +1686,6 @@ hq_state_destroy(struct hq_state *st)
 	}
 	free(st->buckets);
 	free(st->server_uid);
+	hq_alloc_state_destroy(st->alloc);
 	free(st);
 }

@@ -17,6 +17,7 @@
 #include "common/model.h"
 #include "common/u32map.h"
 #include "common/util.h"
+#include "server/alloc_state.h"
 
 /* Task flags. */
 #define HQ_TF_READY	 0x01 /* waiting in a ready queue */
@@ -212,6 +213,7 @@ struct hq_state {
 	uint32_t nbuckets;
 	struct hq_state_hooks hooks;
 	uint64_t nevents; /* events applied */
+	struct hq_alloc_state *alloc; /* automatic allocation queues */
 };
 
 struct hq_state *hq_state_create(void);

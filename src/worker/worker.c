@@ -941,6 +941,17 @@ worker_setup(struct worker *w, struct hq_errbuf *eb)
 		return rc;
 	w->ralloc = hq_ralloc_create(&w->cfg.res);
 	worker_detect_manager(w);
+	if (w->opts.time_limit_ms == 0 && *w->cfg.manager != '\0' &&
+	    !w->opts.bench) {
+		/* No --time-limit: live as long as the allocation. */
+		w->opts.time_limit_ms =
+		    worker_manager_time_limit(w->cfg.manager,
+			w->cfg.allocation_id);
+		if (w->opts.time_limit_ms > 0)
+			hq_info("Time limit from allocation %s: %llu s",
+			    w->cfg.allocation_id,
+			    (unsigned long long)w->opts.time_limit_ms / 1000);
+	}
 	w->cfg.hostname = hq_xstrdup(w->hostname);
 	w->cfg.group = hq_xstrdup(w->opts.group ? w->opts.group
 			   : *w->cfg.allocation_id ? w->cfg.allocation_id

@@ -161,6 +161,14 @@ extern worker_print_fn *hq_worker_print_info;
 
 int worker_main(const struct worker_opts *o);
 
+/* ---- wmanager.c ------------------------------------------------------------
+ */
+
+/* Remaining walltime of the worker's allocation ("SLURM" or "PBS"), from
+ * scontrol or qstat; 0 when unlimited or unknown (a warning is logged). */
+uint64_t worker_manager_time_limit(const char *manager,
+    const char *allocation_id);
+
 /* ---- task.c ---------------------------------------------------------------- */
 
 /* Try to start queued tasks that fit the free resources now. */

@@ -497,6 +497,39 @@ decode_any(enum kind kind, const uint8_t *p, size_t len, struct hq_errbuf *eb,
  */
 
 static void
+eq_strv(char *const *a, uint32_t na, char *const *b, uint32_t nb)
+{
+	uint32_t i;
+
+	assert_int_equal(na, nb);
+	for (i = 0; i < na; i++)
+		eq_str(a[i], b[i], "string list");
+}
+
+static void
+eq_aparams(const struct hq_alloc_params *a, const struct hq_alloc_params *b)
+{
+	assert_int_equal(a->manager, b->manager);
+	assert_int_equal(a->backlog, b->backlog);
+	assert_int_equal(a->max_workers_per_alloc, b->max_workers_per_alloc);
+	assert_int_equal(a->max_worker_count, b->max_worker_count);
+	assert_int_equal(a->time_limit_ms, b->time_limit_ms);
+	assert_int_equal(a->worker_time_limit_ms, b->worker_time_limit_ms);
+	assert_int_equal(a->idle_timeout_ms, b->idle_timeout_ms);
+	eq_str(a->name, b->name, "name");
+	eq_strv(a->worker_args, a->nworker_args, b->worker_args,
+	    b->nworker_args);
+	eq_strv(a->additional_args, a->nadditional_args, b->additional_args,
+	    b->nadditional_args);
+	eq_str(a->start_cmd, b->start_cmd, "start cmd");
+	eq_str(a->stop_cmd, b->stop_cmd, "stop cmd");
+	eq_str(a->wrap_cmd, b->wrap_cmd, "wrap cmd");
+	eq_str(a->cpus, b->cpus, "cpus");
+	eq_strv(a->resources, a->nresources, b->resources, b->nresources);
+	assert_int_equal(a->min_utilization, b->min_utilization);
+}
+
+static void
 rt_cmsg(const struct hq_cmsg *m)
 {
 	struct hq_buf b;
@@ -550,6 +583,13 @@ rt_cmsg(const struct hq_cmsg *m)
 		break;
 	case HQ_CMSG_STREAM:
 		assert_int_equal(d.live, m->live);
+		break;
+	case HQ_CMSG_ALLOC:
+		assert_int_equal(d.sub, m->sub);
+		assert_int_equal(d.queue_id, m->queue_id);
+		assert_int_equal(d.force, m->force);
+		assert_int_equal(d.no_dry_run, m->no_dry_run);
+		eq_aparams(&m->aparams, &d.aparams);
 		break;
 	}
 	hq_cmsg_fini(&d);
@@ -1047,6 +1087,19 @@ rt_event(const struct hq_event *ev)
 		assert_int_equal(d.u.wlost.worker_id, ev->u.wlost.worker_id);
 		assert_int_equal(d.u.wlost.reason, ev->u.wlost.reason);
 		break;
+	case HQ_EV_ALLOC:
+		assert_int_equal(d.u.alloc.kind, ev->u.alloc.kind);
+		assert_int_equal(d.u.alloc.queue_id, ev->u.alloc.queue_id);
+		eq_str(d.u.alloc.allocation_id, ev->u.alloc.allocation_id,
+		    "allocation id");
+		assert_int_equal(d.u.alloc.worker_count,
+		    ev->u.alloc.worker_count);
+		eq_str(d.u.alloc.workdir, ev->u.alloc.workdir, "workdir");
+		eq_str(d.u.alloc.message, ev->u.alloc.message, "message");
+		assert_int_equal(d.u.alloc.end, ev->u.alloc.end);
+		if (ev->u.alloc.kind == HQ_AEV_QUEUE_CREATED)
+			eq_aparams(&ev->u.alloc.params, &d.u.alloc.params);
+		break;
 	}
 	hq_event_fini(&d);
 	hq_buf_fini(&b);
@@ -1434,9 +1487,10 @@ test_wire_handmade_malformed(void **unused)
 	pb_msg(&msg, 3, &as);
 	expect_bad(K_VMSG, msg.b, msg.n, HQ_EPROTO, "assign list lengths");
 
-	/* Only fields a decoder does not know, or none at all. */
+	/* Only fields a decoder does not know, or none at all (1000: far
+	 * above the field numbers in use). */
 	msg.n = 0;
-	pb_bytes(&msg, 30, "zz", 2);
+	pb_bytes(&msg, 1000, "zz", 2);
 	expect_bad(K_CMSG, msg.b, msg.n, HQ_EPROTO, "empty");
 	expect_bad(K_SMSG, msg.b, msg.n, HQ_EPROTO, "empty");
 	expect_bad(K_WMSG, msg.b, msg.n, HQ_EPROTO, "empty");
@@ -1667,6 +1721,83 @@ teardown_corpus(void **unused)
 	return 0;
 }
 
+/* Allocation queue parameters with every field set. */
+static void
+aparams_full(struct hq_alloc_params *p)
+{
+	memset(p, 0, sizeof *p);
+	p->manager = HQ_MANAGER_SLURM;
+	p->backlog = 3;
+	p->max_workers_per_alloc = 4;
+	p->max_worker_count = 12;
+	p->time_limit_ms = 3600000;
+	p->worker_time_limit_ms = 1800000;
+	p->idle_timeout_ms = 15000;
+	p->name = hq_xstrdup("gpu queue");
+	p->nworker_args = 2;
+	p->worker_args = hq_xcalloc(2, sizeof *p->worker_args);
+	p->worker_args[0] = hq_xstrdup("--cpus");
+	p->worker_args[1] = hq_xstrdup("\"4\"");
+	p->nadditional_args = 2;
+	p->additional_args = hq_xcalloc(2, sizeof *p->additional_args);
+	p->additional_args[0] = hq_xstrdup("-p");
+	p->additional_args[1] = hq_xstrdup("debug");
+	p->start_cmd = hq_xstrdup("module load x");
+	p->stop_cmd = hq_xstrdup("echo done");
+	p->wrap_cmd = hq_xstrdup("podman run img");
+	p->cpus = hq_xstrdup("4");
+	p->nresources = 1;
+	p->resources = hq_xcalloc(1, sizeof *p->resources);
+	p->resources[0] = hq_xstrdup("gpus=[0,1]");
+	p->min_utilization = 5000;
+}
+
+static void
+test_wire_alloc_roundtrip(void **unused)
+{
+	struct hq_cmsg m;
+	struct hq_event ev;
+	int k;
+
+	(void)unused;
+	for (k = 0; k < HQ_AREQ__COUNT; k++) {
+		memset(&m, 0, sizeof m);
+		m.kind = HQ_CMSG_ALLOC;
+		m.sub = k;
+		m.queue_id = 7;
+		m.force = k == HQ_AREQ_REMOVE;
+		m.no_dry_run = k == HQ_AREQ_ADD;
+		if (k <= HQ_AREQ_DRY_RUN)
+			aparams_full(&m.aparams);
+		else
+			m.aparams.manager = HQ_MANAGER_PBS;
+		rt_cmsg(&m);
+		hq_cmsg_fini(&m);
+	}
+	for (k = HQ_AEV_QUEUE_CREATED; k <= HQ_AEV_FINISHED; k++) {
+		memset(&ev, 0, sizeof ev);
+		ev.kind = HQ_EV_ALLOC;
+		ev.time_ms = 1700000000000ull + (uint64_t)k;
+		ev.u.alloc.kind = (enum hq_alloc_ev_kind)k;
+		ev.u.alloc.queue_id = 2;
+		if (k == HQ_AEV_QUEUE_CREATED)
+			aparams_full(&ev.u.alloc.params);
+		if (k >= HQ_AEV_SUBMITTED && k != HQ_AEV_SUBMIT_FAILED)
+			ev.u.alloc.allocation_id = hq_xstrdup("1234.pbs01");
+		if (k == HQ_AEV_SUBMITTED) {
+			ev.u.alloc.worker_count = 3;
+			ev.u.alloc.workdir =
+			    hq_xstrdup("/srv/hq/001/autoalloc");
+		}
+		if (k == HQ_AEV_SUBMIT_FAILED || k == HQ_AEV_QUEUE_PAUSED)
+			ev.u.alloc.message = hq_xstrdup("sbatch: error: x");
+		if (k == HQ_AEV_FINISHED)
+			ev.u.alloc.end = HQ_ALLOC_END_CANCELED;
+		rt_event(&ev);
+		hq_event_fini(&ev);
+	}
+}
+
 int
 main(void)
 {
@@ -1683,6 +1814,7 @@ main(void)
 		cmocka_unit_test(test_wire_handmade_malformed),
 		cmocka_unit_test(test_wire_invalid_enums),
 		cmocka_unit_test(test_wire_lenient_values),
+		cmocka_unit_test(test_wire_alloc_roundtrip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, teardown_corpus);

@@ -861,6 +861,7 @@ replay_event_matches(const struct replay *r, const struct hq_event *ev,
 	case HQ_EV_SERVER_STARTED:
 	case HQ_EV_SERVER_STOPPED:
 	case HQ_EV_WORKER_CONNECTED:
+	case HQ_EV_ALLOC:
 		return false;
 	}
 	return false;
@@ -1195,6 +1196,20 @@ replay_human(struct replay *r, uint64_t seq, const struct hq_event *ev,
 			    job->counts[HQ_TASK_ABORTED] - c->aborted_before,
 			    replay_plural(job->counts[HQ_TASK_ABORTED] -
 				c->aborted_before));
+		fputc('\n', r->out);
+		break;
+	case HQ_EV_ALLOC:
+		replay_prefix(r, seq, ev);
+		fprintf(r->out, "%s: queue %" PRIu32, hq_event_kind_name(ev),
+		    ev->u.alloc.queue_id);
+		if (ev->u.alloc.allocation_id != NULL) {
+			fputs(", allocation ", r->out);
+			replay_put_text(r->out, ev->u.alloc.allocation_id);
+		}
+		if (ev->u.alloc.message != NULL) {
+			fputs(": ", r->out);
+			replay_put_text(r->out, ev->u.alloc.message);
+		}
 		fputc('\n', r->out);
 		break;
 	}
