@@ -47,7 +47,7 @@ static const struct hq_opt alloc_add_opts[] = {
 	    "Period of hardware overview reports of the workers" },
 	{ "min-utilization", 0, HQ_OPT_VALUE, "0..1",
 	    "Minimal CPU utilization of a new worker [default: 0.0]" },
-	{ "on-server-lost", 0, HQ_OPT_VALUE, "stop|finish-running",
+	{ "on-server-lost", 0, HQ_OPT_VALUE, "stop|finish-running|reconnect",
 	    "What workers do when the server is lost [default: "
 	    "finish-running]" },
 	{ "worker-start-cmd", 0, HQ_OPT_VALUE, "CMD",
@@ -338,9 +338,10 @@ alloc_params(struct cli *c, const struct hq_args *a, struct hq_alloc_params *p)
 	v = hq_args_get(a, "on-server-lost");
 	if (v == NULL)
 		v = "finish-running";
-	else if (strcmp(v, "stop") != 0 && strcmp(v, "finish-running") != 0)
+	else if (strcmp(v, "stop") != 0 && strcmp(v, "finish-running") != 0 &&
+	    strcmp(v, "reconnect") != 0)
 		alloc_bad_value(c, "on-server-lost", v,
-		    "possible values: stop, finish-running");
+		    "possible values: stop, finish-running, reconnect");
 	alloc_warg(p, "--on-server-lost", v);
 	hq_buf_init(&b);
 	hq_fmt_duration(&b, hq_alloc_params_worker_limit(p));

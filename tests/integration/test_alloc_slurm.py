@@ -6,6 +6,7 @@ tests/slurm/start-cluster.sh) is started once per session and stopped at
 the end. The tests are skipped only when they cannot run it: not root, or
 apt cannot install Slurm.
 """
+import fcntl
 import os
 import signal
 import subprocess
@@ -28,24 +29,39 @@ FAST = {
 }
 
 
+# The cluster is machine-wide: concurrent test sessions (say `make test`
+# and `make check` at once) share it. Each holds a shared lock while it
+# uses the cluster; the last one out (the only one that can take the lock
+# exclusively) stops it.
+LOCK = "/run/hq-slurm-tests.lock"
+
+
 @pytest.fixture(scope="session")
 def slurm_cluster():
     if os.geteuid() != 0:
         pytest.skip("the Slurm tests run a local Slurm cluster "
                     "(tests/slurm/start-cluster.sh), which needs root")
-    r = subprocess.run([os.path.join(SLURM_DIR, "start-cluster.sh"),
-                        "--nodes", "2"], capture_output=True, text=True,
-                       timeout=900)
-    if r.returncode != 0:
-        if "cannot install" in r.stderr:
-            pytest.skip("apt cannot install Slurm: " +
-                        r.stderr.strip().splitlines()[-1])
-        pytest.fail(f"start-cluster.sh failed:\n{r.stderr}")
+    lock = open(LOCK, "a")
     try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        r = subprocess.run([os.path.join(SLURM_DIR, "start-cluster.sh"),
+                            "--nodes", "2"], capture_output=True,
+                           text=True, timeout=900)
+        fcntl.flock(lock, fcntl.LOCK_SH)
+        if r.returncode != 0:
+            if "cannot install" in r.stderr:
+                pytest.skip("apt cannot install Slurm: " +
+                            r.stderr.strip().splitlines()[-1])
+            pytest.fail(f"start-cluster.sh failed:\n{r.stderr}")
         yield
-    finally:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return  # another session still uses the cluster
         subprocess.run([os.path.join(SLURM_DIR, "stop-cluster.sh")],
                        capture_output=True, timeout=300)
+    finally:
+        lock.close()
 
 
 def squeue(*ids):
@@ -116,6 +132,42 @@ def test_alloc_slurm_tasks_run_on_slurm_workers(slurm):
         script = f.read()
     assert "#SBATCH --nodes=2\n" in script
     assert "srun --overlap --ntasks=2 --nodes=2 " in script
+
+
+def test_alloc_slurm_workers_reconnect_after_server_kill(slurm):
+    """With --on-server-lost reconnect the allocation's workers outlive a
+    kill -9 of the server: the restarted server adopts them, their running
+    tasks finish once (no second instance) and the allocation stays in
+    use."""
+    hq = slurm
+    journal = hq.tmp / "journal"
+    server = hq.start_server(journal=journal)
+    hq.command(["alloc", "add", "slurm", "--time-limit", "5m",
+                "--max-workers-per-alloc", "1", "--backlog", "1",
+                "--idle-timeout", "20s", "--on-server-lost", "reconnect",
+                "--name", hq.name, "--worker-wrap-cmd", NO_LEAK_CHECK])
+    job = hq.submit(["--", "bash", "-c",
+                     "echo $HQ_INSTANCE_ID $SLURM_JOB_ID; sleep 4"])
+    wait_until(lambda: hq.job_info(job)["tasks"][0]["state"] == "running",
+               timeout=60, what="the task to run in an allocation")
+    before = allocations(hq)
+    assert [a["status"] for a in before] == ["running"]
+    workers = [w["id"] for w in hq.json(["worker", "list"])]
+    hq.kill(server, signal.SIGKILL)
+
+    hq.start_server(journal=journal)
+    hq.wait_job(job, timeout=60)
+    out = (hq.work / "job-1" / "0.stdout").read_text().split()
+    assert out == ["0", before[0]["id"]]
+    assert hq.job_info(job)["info"]["task_stats"]["finished"] == 1
+    assert [w["id"] for w in hq.json(["worker", "list"])] == workers
+    assert [a["status"] for a in allocations(hq)] == ["running"]
+    # The adopted worker takes new work in the same allocation.
+    job2 = hq.submit(["--", "bash", "-c", "echo $SLURM_JOB_ID"])
+    hq.wait_job(job2, timeout=60)
+    assert (hq.work / "job-2" / "0.stdout").read_text().strip() == \
+        before[0]["id"]
+    assert [a["id"] for a in allocations(hq)] == [before[0]["id"]]
 
 
 def test_alloc_slurm_multinode_task(slurm):
