@@ -118,6 +118,17 @@ int cmd_worker_info(struct cli *c, int argc, char **argv);
 int cmd_worker_wait(struct cli *c, int argc, char **argv);
 int cmd_worker_address(struct cli *c, int argc, char **argv);
 int cmd_worker_hwdetect(struct cli *c, int argc, char **argv);
+/*
+ * Check argv[0..argc) as the options of `worker start` (global options
+ * included) without starting anything: a bad option exits through
+ * cli_fail() with the message `hq worker start` would give. Overwrites
+ * the option table of the caller's last cli_parse() (read it first).
+ */
+void cli_worker_check_start_args(struct cli *c, int argc, char **argv);
+/* cmd_deploy.c */
+int cmd_worker_deploy_ssh(struct cli *c, int argc, char **argv);
+/* cmd_server.c: `server debug-dump` */
+int cmd_server_debug_dump(struct cli *c, int argc, char **argv);
 int cmd_submit(struct cli *c, int argc, char **argv);
 int cmd_job_list(struct cli *c, int argc, char **argv);
 int cmd_job_info(struct cli *c, int argc, char **argv);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* hq server start | stop | info | wait */
+/* hq server start | stop | info | wait | debug-dump */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,6 +304,51 @@ cmd_server_wait(struct cli *c, int argc, char **argv)
 		}
 		usleep(200000);
 	}
+	hq_args_fini(&a);
+	return 0;
+}
+
+/* `server debug-dump <PATH>`: the server builds the JSON from its state;
+ * we only write it. */
+int
+cmd_server_debug_dump(struct cli *c, int argc, char **argv)
+{
+	struct hq_args a;
+	struct hq_cmsg m;
+	struct hq_smsg r;
+	const char *path;
+	FILE *f;
+	int err = 0;
+
+	cli_parse(c, &a, no_opts, argc, argv, 1, false, "<PATH>",
+	    "Write the scheduler state as JSON (debug)");
+	if (a.npos < 1)
+		cli_fail(c,
+		    "error: the following required arguments were not "
+		    "provided:\n  <PATH>\n\nFor more information, try "
+		    "'--help'.");
+	path = a.pos[0];
+	cli_connect(c);
+	memset(&m, 0, sizeof m);
+	m.kind = HQ_CMSG_DEBUG_DUMP;
+	cli_request(c, &m, &r);
+	if (r.kind == HQ_SMSG_ERROR)
+		cli_fail(c, "%s", r.message ? r.message : "server error");
+	if (r.kind != HQ_SMSG_JSON || r.json == NULL)
+		cli_fail(c, "unexpected reply from the server");
+	if ((f = fopen(path, "w")) == NULL) {
+		err = errno;
+	} else {
+		errno = 0;
+		if (fputs(r.json, f) == EOF || fputc('\n', f) == EOF)
+			err = errno ? errno : EIO;
+		if (fclose(f) != 0 && err == 0)
+			err = errno ? errno : EIO;
+	}
+	if (err != 0)
+		cli_fail(c, "Cannot write the debug dump to %s: %s", path,
+		    strerror(err));
+	hq_smsg_fini(&r);
 	hq_args_fini(&a);
 	return 0;
 }

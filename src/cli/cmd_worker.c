@@ -384,38 +384,38 @@ worker_check_detect(struct cli *c, const char *v)
 	free(copy);
 }
 
-int
-cmd_worker_start(struct cli *c, int argc, char **argv)
+/*
+ * The options of `worker start` (parsed into 'a') as worker_opts, checked:
+ * a bad value exits through cli_fail(). Strings of *o point into 'a' and
+ * c->server_dir.
+ */
+static void
+worker_start_options(struct cli *c, const struct hq_args *a,
+    struct worker_opts *o)
 {
-	const struct hq_opt *opts = worker_start_opts;
-	struct worker_opts o;
-	struct hq_args a;
 	struct hq_errbuf eb;
 	const char *v;
-	int rc;
 
-	cli_parse(c, &a, opts, argc, argv, 0, false, NULL, "Start a worker");
-	memset(&o, 0, sizeof o);
-	o.server_dir = c->server_dir;
-	o.cpus = hq_args_get(&a, "cpus");
-	o.resources = hq_args_multi(&a, "resource", &o.nresources);
-	worker_check_pools(c, o.cpus, o.resources, o.nresources);
-	o.group = hq_args_get(&a, "group");
-	o.coupling = hq_args_get(&a, "coupling");
-	if ((v = hq_args_get(&a, "detect-resources")) != NULL)
+	memset(o, 0, sizeof *o);
+	o->server_dir = c->server_dir;
+	o->cpus = hq_args_get(a, "cpus");
+	o->resources = hq_args_multi(a, "resource", &o->nresources);
+	worker_check_pools(c, o->cpus, o->resources, o->nresources);
+	o->group = hq_args_get(a, "group");
+	o->coupling = hq_args_get(a, "coupling");
+	if ((v = hq_args_get(a, "detect-resources")) != NULL)
 		worker_check_detect(c, v);
-	o.detect = v;
-	o.no_hyper_threading = hq_args_flag(&a, "no-hyper-threading");
-	worker_check_duration(c, &a, "idle-timeout", false, &o.idle_timeout_ms);
-	worker_check_duration(c, &a, "overview-interval", true, NULL);
-	worker_check_duration(c, &a, "heartbeat", false, &o.heartbeat_ms);
-	worker_check_duration(c, &a, "time-limit", false, &o.time_limit_ms);
-	worker_check_duration(c, &a, "retract-check-interval", false, NULL);
-	if (hq_args_get(&a, "heartbeat") != NULL && o.heartbeat_ms == 0)
-		worker_bad_value(c, "heartbeat",
-		    hq_args_get(&a, "heartbeat"),
+	o->detect = v;
+	o->no_hyper_threading = hq_args_flag(a, "no-hyper-threading");
+	worker_check_duration(c, a, "idle-timeout", false, &o->idle_timeout_ms);
+	worker_check_duration(c, a, "overview-interval", true, NULL);
+	worker_check_duration(c, a, "heartbeat", false, &o->heartbeat_ms);
+	worker_check_duration(c, a, "time-limit", false, &o->time_limit_ms);
+	worker_check_duration(c, a, "retract-check-interval", false, NULL);
+	if (hq_args_get(a, "heartbeat") != NULL && o->heartbeat_ms == 0)
+		worker_bad_value(c, "heartbeat", hq_args_get(a, "heartbeat"),
 		    "the heartbeat must be positive");
-	if ((v = hq_args_get(&a, "min-utilization")) != NULL) {
+	if ((v = hq_args_get(a, "min-utilization")) != NULL) {
 		double u;
 
 		if (hq_parse_f64(v, &u, &eb) != 0)
@@ -423,30 +423,42 @@ cmd_worker_start(struct cli *c, int argc, char **argv)
 		if (u < 0.0 || u > 1.0)
 			worker_bad_value(c, "min-utilization", v,
 			    "the value must be between 0 and 1");
-		o.min_utilization = (uint32_t)(u * 10000.0 + 0.5);
+		o->min_utilization = (uint32_t)(u * 10000.0 + 0.5);
 	}
-	if ((v = hq_args_get(&a, "manager")) != NULL &&
+	if ((v = hq_args_get(a, "manager")) != NULL &&
 	    strcmp(v, "detect") != 0 && strcmp(v, "none") != 0 &&
 	    strcmp(v, "pbs") != 0 && strcmp(v, "slurm") != 0)
 		worker_bad_value(c, "manager", v,
 		    "possible values: detect, none, pbs, slurm");
-	o.manager = v;
-	o.hostname = hq_args_get(&a, "hostname");
-	o.on_server_lost = WORKER_ON_LOST_STOP;
-	if ((v = hq_args_get(&a, "on-server-lost")) != NULL) {
+	o->manager = v;
+	o->hostname = hq_args_get(a, "hostname");
+	o->on_server_lost = WORKER_ON_LOST_STOP;
+	if ((v = hq_args_get(a, "on-server-lost")) != NULL) {
 		if (strcmp(v, "finish-running") == 0)
-			o.on_server_lost = WORKER_ON_LOST_FINISH;
+			o->on_server_lost = WORKER_ON_LOST_FINISH;
 		else if (strcmp(v, "reconnect") == 0)
-			o.on_server_lost = WORKER_ON_LOST_RECONNECT;
+			o->on_server_lost = WORKER_ON_LOST_RECONNECT;
 		else if (strcmp(v, "stop") != 0)
 			worker_bad_value(c, "on-server-lost", v,
 			    "possible values: stop, finish-running, reconnect");
 	}
-	o.reconnect_timeout_ms = 10 * 60 * 1000;
-	worker_check_duration(c, &a, "reconnect-timeout", false,
-	    &o.reconnect_timeout_ms);
-	o.work_dir = hq_args_get(&a, "work-dir");
-	o.bench = hq_args_flag(&a, "bench");
+	o->reconnect_timeout_ms = 10 * 60 * 1000;
+	worker_check_duration(c, a, "reconnect-timeout", false,
+	    &o->reconnect_timeout_ms);
+	o->work_dir = hq_args_get(a, "work-dir");
+	o->bench = hq_args_flag(a, "bench");
+}
+
+int
+cmd_worker_start(struct cli *c, int argc, char **argv)
+{
+	struct worker_opts o;
+	struct hq_args a;
+	int rc;
+
+	cli_parse(c, &a, worker_start_opts, argc, argv, 0, false, NULL,
+	    "Start a worker");
+	worker_start_options(c, &a, &o);
 	worker_start_cli = c;
 	hq_worker_print_info = worker_start_print_cb;
 	rc = worker_main(&o);
@@ -454,6 +466,26 @@ cmd_worker_start(struct cli *c, int argc, char **argv)
 	worker_start_cli = NULL;
 	hq_args_fini(&a);
 	return rc;
+}
+
+void
+cli_worker_check_start_args(struct cli *c, int argc, char **argv)
+{
+	struct cli scratch;
+	struct worker_opts o;
+	struct hq_args a;
+
+	/* A scratch context: global options among the arguments are the
+	 * remote worker's, not ours. Errors keep our output mode. */
+	memset(&scratch, 0, sizeof scratch);
+	scratch.mode = c->mode;
+	scratch.server_dir = hq_xstrdup(c->server_dir);
+	scratch.path = (char *)"worker start";
+	cli_parse(&scratch, &a, worker_start_opts, argc, argv, 0, false, NULL,
+	    "Start a worker");
+	worker_start_options(&scratch, &a, &o);
+	hq_args_fini(&a);
+	free(scratch.server_dir);
 }
 
 /* ---- stop, list, info

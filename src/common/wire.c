@@ -993,6 +993,14 @@ hq_wire_encode_cmsg(const struct hq_cmsg *m, struct hq_buf *out)
 		msg.alloc = r;
 		break;
 	}
+	case HQ_CMSG_DEBUG_DUMP: {
+		Hq__DebugDumpRequest *dd = AR_NEW(&a, Hq__DebugDumpRequest);
+
+		hq__debug_dump_request__init(dd);
+		msg.msg_case = HQ__CLIENT_MESSAGE__MSG_DEBUG_DUMP;
+		msg.debug_dump = dd;
+		break;
+	}
 	default:
 		rc = HQ_EINVAL;
 	}
@@ -1094,6 +1102,9 @@ hq_wire_decode_cmsg(const uint8_t *p, size_t len, struct hq_cmsg *m,
 		m->force = msg->alloc->force;
 		m->no_dry_run = msg->alloc->no_dry_run;
 		rc = dec_aparams(msg->alloc->params, &m->aparams, eb);
+		break;
+	case HQ__CLIENT_MESSAGE__MSG_DEBUG_DUMP:
+		m->kind = HQ_CMSG_DEBUG_DUMP;
 		break;
 	default:
 		rc = hq_errf(eb, HQ_EPROTO, "empty client message");

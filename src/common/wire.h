@@ -43,6 +43,8 @@ enum hq_cmsg_kind {
 	HQ_CMSG_WAIT,
 	HQ_CMSG_STREAM,
 	HQ_CMSG_ALLOC, /* sub: enum hq_alloc_req_kind */
+	/* `server debug-dump`: no fields; the reply is HQ_SMSG_JSON */
+	HQ_CMSG_DEBUG_DUMP,
 };
 
 /* `hq alloc` requests that change something (proto AllocRequest.Kind). */

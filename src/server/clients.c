@@ -1043,6 +1043,9 @@ client_on_frame(struct hq_conn *c, const uint8_t *data, size_t len,
 	case HQ_CMSG_ALLOC:
 		autoalloc_request(s, cl, &m);
 		break;
+	case HQ_CMSG_DEBUG_DUMP:
+		debugdump_request(s, cl);
+		break;
 	default:
 		server_send_error(s, c, "unexpected message");
 		break;

@@ -197,6 +197,11 @@ void jstream_pump(struct server *s);
 /* A journalled event: forward it to live streams. */
 void jstream_event(struct server *s, const struct hq_event *ev, uint64_t seq);
 
+/* ---- debugdump.c (`server debug-dump`) --------------------------------- */
+
+/* Reply to cl with the live scheduler state as JSON {"tako": {...}}. */
+void debugdump_request(struct server *s, struct client *cl);
+
 /* ---- workers.c --------------------------------------------------------- */
 
 void workers_accept(int fd, void *arg);

@@ -591,6 +591,8 @@ rt_cmsg(const struct hq_cmsg *m)
 		assert_int_equal(d.no_dry_run, m->no_dry_run);
 		eq_aparams(&m->aparams, &d.aparams);
 		break;
+	case HQ_CMSG_DEBUG_DUMP:
+		break;
 	}
 	hq_cmsg_fini(&d);
 	hq_buf_fini(&b);
@@ -672,6 +674,9 @@ test_wire_cmsg_roundtrip(void **unused)
 	hq_cmsg_fini(&m);
 	m.kind = HQ_CMSG_STREAM;
 	m.live = true;
+	rt_cmsg(&m);
+	hq_cmsg_fini(&m);
+	m.kind = HQ_CMSG_DEBUG_DUMP;
 	rt_cmsg(&m);
 	hq_cmsg_fini(&m);
 
