@@ -52,12 +52,16 @@ struct dash {
 	uint32_t scroll[DASH_NSCREENS];
 	uint32_t page; /* rows of the scrolled list last drawn */
 	int rows, cols;
+	/* While drawing: the rows written so far, the last row content may
+	 * use, and where lines below it go (nowhere). */
+	bool *drawn;
+	int max_row;
+	struct hq_buf discard;
 	uint64_t nbad; /* malformed event lines skipped */
 	char status[sizeof(struct hq_errbuf) + 128];
 };
 
-/* ---- the terminal -----------------------------------------------------------
- */
+/* ---- the terminal -------------------------------------------------------- */
 
 /*
  * What must be undone on the way out, whichever way that is: q, a signal,
@@ -161,8 +165,7 @@ term_size(struct dash *d)
 	}
 }
 
-/* ---- drawing ----------------------------------------------------------------
- */
+/* ---- drawing ------------------------------------------------------------- */
 
 /* One screen line being built: text with SGR codes, clipped to 'left'
  * columns. */
@@ -218,10 +221,17 @@ line_pad(struct line *l, int n)
 		hq_buf_append(l->b, " ", 1);
 }
 
-/* Start line 'row' (1-based) of the frame. */
+/* Start line 'row' (1-based) of the frame; a row past d->max_row is
+ * dropped. */
 static void
 line_start(struct dash *d, struct hq_buf *b, struct line *l, int row)
 {
+	if (row < 1 || row > d->max_row) {
+		hq_buf_reset(&d->discard);
+		b = &d->discard;
+	} else {
+		d->drawn[row - 1] = true;
+	}
 	hq_buf_printf(b, "\x1b[%d;1H", row);
 	l->b = b;
 	l->left = d->cols;
@@ -400,7 +410,8 @@ draw_header(struct dash *d, struct hq_buf *b)
 	else
 		line_put(&l, "1;31", "server disconnected");
 	if (!d->replay && !d->has_history)
-		line_put(&l, NULL, "  |  no journal: live events only");
+		line_put(&l, NULL,
+		    "  |  no journal: started from the server's lists");
 	else if (m->first_seq > 1 && !m->seeded)
 		line_printf(&l, NULL,
 		    "  |  history before event %" PRIu64 " pruned",
@@ -657,15 +668,14 @@ static void
 dash_draw(struct dash *d)
 {
 	struct hq_buf b;
-	int top = 5, height = d->rows - 5;
+	int top = 5, height = d->rows - 5, row;
 
 	hq_buf_init(&b);
 	hq_buf_append_str(&b, "\x1b[?25l");
+	d->drawn = hq_xcalloc((size_t)d->rows, sizeof *d->drawn);
+	d->max_row = d->rows - 1; /* the last one is the footer's */
 	draw_header(d, &b);
 	draw_tabs(d, &b);
-	text_line(d, &b, 4, NULL, "");
-	/* Clear the content area first: screens differ in their lines. */
-	hq_buf_printf(&b, "\x1b[%d;1H\x1b[J", top);
 	if (height > 0) {
 		switch (d->screen) {
 		case DASH_CLUSTER:
@@ -680,14 +690,21 @@ dash_draw(struct dash *d)
 			break;
 		}
 	}
+	d->max_row = d->rows;
 	if (d->rows >= 2)
 		draw_footer(d, &b);
+	/* Rows this frame left alone are cleared (not the whole screen
+	 * first: that would flicker). */
+	for (row = 1; row <= d->rows; row++)
+		if (!d->drawn[row - 1])
+			hq_buf_printf(&b, "\x1b[%d;1H\x1b[K", row);
+	free(d->drawn);
+	d->drawn = NULL;
 	term_write(b.data, b.len);
 	hq_buf_fini(&b);
 }
 
-/* ---- keys -------------------------------------------------------------------
- */
+/* ---- keys ---------------------------------------------------------------- */
 
 static void
 dash_scroll(struct dash *d, int64_t by)
@@ -792,8 +809,7 @@ dash_keys(struct dash *d, const unsigned char *k, size_t n)
 	}
 }
 
-/* ---- the server -------------------------------------------------------------
- */
+/* ---- the server ---------------------------------------------------------- */
 
 static void
 dash_fold(struct dash *d, const char *text)
@@ -909,8 +925,7 @@ dash_connect(struct dash *d)
 	d->more = true;
 }
 
-/* ---- a journal file ---------------------------------------------------------
- */
+/* ---- a journal file ------------------------------------------------------ */
 
 struct dash_load {
 	struct hq_dashmodel *m;
@@ -984,8 +999,7 @@ dash_load(struct dash *d, const char *path)
 		    hq_strerror(rc));
 }
 
-/* ---- the loop ---------------------------------------------------------------
- */
+/* ---- the loop ------------------------------------------------------------ */
 
 static int
 dash_run(struct dash *d)
@@ -1099,6 +1113,7 @@ cmd_dashboard(struct cli *c, int argc, char **argv)
 	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO))
 		cli_fail(c, "hq dashboard needs a terminal");
 	c->printed = true; /* nothing for JSON mode to add */
+	hq_buf_init(&d.discard);
 	d.m = hq_dashmodel_create(DASH_RING);
 	if (d.replay)
 		dash_load(&d, d.journal);
@@ -1109,6 +1124,7 @@ cmd_dashboard(struct cli *c, int argc, char **argv)
 	rc = dash_run(&d);
 	cli_disconnect(c);
 	hq_dashmodel_destroy(d.m);
+	hq_buf_fini(&d.discard);
 	hq_args_fini(&a);
 	return rc;
 }

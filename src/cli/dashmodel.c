@@ -41,8 +41,7 @@ struct dash_nodes {
 /* Longest text of a recent event (the rest is cut). */
 #define DASH_RING_LINE 512
 
-/* ---- JSON fields -----------------------------------------------------------
- */
+/* ---- JSON fields --------------------------------------------------------- */
 
 /* The beginning of 'o' as compact JSON, for messages. */
 static void
@@ -152,8 +151,7 @@ dash_run_nodes(json_t *ev, struct dash_nodes *out, struct hq_errbuf *eb)
 	return 0;
 }
 
-/* ---- lookups ----------------------------------------------------------------
- */
+/* ---- lookups ------------------------------------------------------------- */
 
 /* Index of the entry with 'id' in an array sorted by id, or where it
  * would go (*found false). */
@@ -247,8 +245,7 @@ hq_dashmodel_alloc(const struct hq_dashmodel *m, const char *id)
 	return NULL;
 }
 
-/* ---- lifecycle --------------------------------------------------------------
- */
+/* ---- lifecycle ----------------------------------------------------------- */
 
 struct hq_dashmodel *
 hq_dashmodel_create(uint32_t ring_cap)
@@ -342,8 +339,7 @@ hq_dashmodel_set_server(struct hq_dashmodel *m, const char *uid,
 		set_str(&m->server_host, host);
 }
 
-/* ---- the ring of recent events ----------------------------------------------
- */
+/* ---- the ring of recent events ------------------------------------------- */
 
 static void HQ_PRINTF(3, 4)
     ring_push(struct hq_dashmodel *m, const char *time, const char *fmt, ...)
@@ -379,8 +375,7 @@ hq_dashmodel_recent(const struct hq_dashmodel *m, uint32_t i)
 	return m->ring[(m->ring_head + m->ring_cap - 1 - i) % m->ring_cap];
 }
 
-/* ---- workers ----------------------------------------------------------------
- */
+/* ---- workers ------------------------------------------------------------- */
 
 /* The short value of one resource pool of a worker configuration. */
 static void
@@ -513,8 +508,7 @@ worker_count(struct hq_dashmodel *m, uint32_t id, bool running, int delta)
 		(*n)++;
 }
 
-/* ---- tasks ------------------------------------------------------------------
- */
+/* ---- tasks --------------------------------------------------------------- */
 
 static struct hq_dash_mn *
 mn_get(struct hq_dashmodel *m, uint32_t job, uint32_t task)
@@ -593,33 +587,27 @@ task_set_state(struct hq_dash_job *j, struct hq_dash_task *t,
 
 /*
  * The record of task 'id', made from the untracked ones if needed: one in
- * state 'pref' if there is one, else in the first state there is one (a
- * task the submits did not announce is added as waiting).
+ * state 'pref' if there is one, else one waiting or running. Events only
+ * name tasks that are not done, so a task found in neither is one the
+ * submits did not announce (pruned history): it is added as waiting.
  */
 static struct hq_dash_task *
 task_get(struct hq_dash_job *j, uint32_t id, enum hq_task_state pref)
 {
-	static const enum hq_task_state order[] = { HQ_TASK_WAITING,
-		HQ_TASK_RUNNING, HQ_TASK_FINISHED, HQ_TASK_FAILED,
-		HQ_TASK_CANCELED, HQ_TASK_ABORTED };
 	struct hq_dash_task *t;
 	enum hq_task_state st = pref;
-	uint32_t idx, k;
+	uint32_t idx;
 
 	if (hq_u32map_get(&j->index, id, &idx))
 		return &j->tasks[idx];
+	if (j->ucounts[st] == 0)
+		st = j->ucounts[HQ_TASK_WAITING] > 0 ? HQ_TASK_WAITING
+						     : HQ_TASK_RUNNING;
 	if (j->ucounts[st] == 0) {
-		for (k = 0; k < HQ_ARRAY_LEN(order); k++)
-			if (j->ucounts[order[k]] > 0)
-				break;
-		if (k < HQ_ARRAY_LEN(order)) {
-			st = order[k];
-		} else {
-			st = HQ_TASK_WAITING;
-			j->ntasks++;
-			j->counts[st]++;
-			j->ucounts[st]++;
-		}
+		st = HQ_TASK_WAITING;
+		j->ntasks++;
+		j->counts[st]++;
+		j->ucounts[st]++;
 	}
 	j->ucounts[st]--;
 	HQ_VEC_RESERVE(j->tasks, j->tcap, j->ntracked + 1);
@@ -630,6 +618,28 @@ task_get(struct hq_dash_job *j, uint32_t id, enum hq_task_state pref)
 	hq_u32map_put(&j->index, id, j->ntracked);
 	j->ntracked++;
 	return t;
+}
+
+/*
+ * No event names a task that is done: once a job has none waiting or
+ * running, its records go back to plain counts, so that the memory of
+ * the model follows the tasks in progress rather than the whole history.
+ */
+static void
+job_compact(struct hq_dash_job *j)
+{
+	uint32_t i;
+
+	if (j->ntracked == 0 || j->counts[HQ_TASK_WAITING] > 0 ||
+	    j->counts[HQ_TASK_RUNNING] > 0)
+		return;
+	for (i = 0; i < j->ntracked; i++)
+		j->ucounts[j->tasks[i].state]++;
+	hq_u32map_fini(&j->index);
+	hq_u32map_init(&j->index);
+	free(j->tasks);
+	j->tasks = NULL;
+	j->ntracked = j->tcap = 0;
 }
 
 /* Every task of the job not done yet becomes 'to' (cancel, abort). */
@@ -667,8 +677,7 @@ task_failed(struct hq_dashmodel *m, struct hq_dash_job *j,
 		job_end_rest(m, j, HQ_TASK_ABORTED);
 }
 
-/* ---- jobs -------------------------------------------------------------------
- */
+/* ---- jobs ---------------------------------------------------------------- */
 
 static struct hq_dash_job *
 job_put(struct hq_dashmodel *m, uint32_t id)
@@ -871,6 +880,7 @@ fold_job_change(struct hq_dashmodel *m, json_t *ev, const char *type,
 			uint32_t before = j->counts[HQ_TASK_CANCELED];
 
 			job_end_rest(m, j, HQ_TASK_CANCELED);
+			job_compact(j);
 			if (reason != NULL &&
 			    j->counts[HQ_TASK_CANCELED] > before)
 				set_str(&j->cancel_reason, reason);
@@ -937,6 +947,7 @@ fold_task(struct hq_dashmodel *m, json_t *ev, const char *type,
 	} else {
 		task_failed(m, j, t);
 	}
+	job_compact(j);
 ring:
 	if (error != NULL)
 		ring_push(m, time, "job %u task %u failed: %s", job, task,
@@ -952,8 +963,7 @@ out:
 	return rc;
 }
 
-/* ---- workers and allocations ------------------------------------------------
- */
+/* ---- workers and allocations --------------------------------------------- */
 
 /* hq_lost_reason_name() of the reasons that count as a crash. */
 static bool
@@ -1105,6 +1115,7 @@ fold_worker(struct hq_dashmodel *m, json_t *ev, const char *type,
 		for (k = 0; k < j->ntracked; k++)
 			if (task_on_worker(m, j->id, &j->tasks[k], id))
 				lost_task(m, j, &j->tasks[k], reason);
+		job_compact(j);
 	}
 	if ((w = worker_get(m, id)) != NULL)
 		w->nrunning = w->nassigned = 0;
@@ -1281,8 +1292,7 @@ fold_alloc(struct hq_dashmodel *m, json_t *ev, const char *type,
 	return 0;
 }
 
-/* ---- feeding ----------------------------------------------------------------
- */
+/* ---- feeding ------------------------------------------------------------- */
 
 int
 hq_dashmodel_feed_json(struct hq_dashmodel *m, json_t *line,
@@ -1402,8 +1412,7 @@ hq_dashmodel_feed_text(struct hq_dashmodel *m, const char *text, size_t len,
 	return first_rc;
 }
 
-/* ---- seeding ----------------------------------------------------------------
- */
+/* ---- seeding ------------------------------------------------------------- */
 
 static int
 seed_job(struct hq_dashmodel *m, json_t *o, struct hq_errbuf *eb)

@@ -34,8 +34,10 @@ struct hq_dash_worker {
 	uint32_t nassigned; /* sent to it, not yet started */
 };
 
-/* Where a task the model has seen stands (not visible outside). */
+/* Where a task the model has seen stands, and the nodes of a multi-node
+ * task in flight (not visible outside). */
 struct hq_dash_task;
+struct hq_dash_mn;
 
 struct hq_dash_job {
 	uint32_t id;

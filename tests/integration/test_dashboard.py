@@ -246,7 +246,8 @@ def test_dashboard_server_disconnected(hq):
     dash = Dashboard(hq, ["stream"])
     try:
         # No journal: the worker list stands in for the history.
-        dash.wait_for("gamma-node", "no journal: live events only")
+        dash.wait_for("gamma-node",
+                      "no journal: started from the server's lists")
         hq.kill(server)
         dash.wait_for("server disconnected")
         # The last state stays until q.

@@ -212,6 +212,8 @@ test_dashmodel_job_lifecycle(void **state)
 	check_counts(j, 0, 0, 3, 1, 0, 0);
 	assert_int_equal(hq_dash_job_state(j), HQ_JOB_FAILED);
 	assert_int_equal(w->nrunning, 0);
+	/* Nothing left in progress: no task records are kept. */
+	assert_int_equal(j->ntracked, 0);
 	assert_string_equal(hq_dashmodel_recent(m, 3),
 	    "17:00:05  job 1 task 2 failed: exit code 1");
 	assert_string_equal(hq_dashmodel_recent(m, 0),
@@ -396,13 +398,25 @@ test_dashmodel_open_job(void **state)
 	run(m, 3, "finished", 4, 1, 0);
 	run(m, 3, "finished", 4, 2, 0);
 	assert_int_equal(hq_dash_job_state(j), HQ_JOB_OPENED);
+	assert_int_equal(j->ntracked, 0);
+	/* More tasks after the records went. */
+	feed(m, 3,
+	    "{\"type\":\"job-created\",\"job\":4,\"closed_job\":false,"
+	    "\"job_desc\":{\"name\":\"\",\"max_fails\":null},\"submit_desc\":{"
+	    "\"task_desc\":{\"ids\":{\"ranges\":[{\"start\":3,\"count\":1,"
+	    "\"step\":1}]}}}}");
+	run(m, 3, "assigned", 4, 3, 1);
+	check_counts(j, 1, 0, 3, 0, 0, 0);
+	assert_int_equal(j->ntracked, 1);
+	run(m, 3, "finished", 4, 3, 0);
+	check_counts(j, 0, 0, 4, 0, 0, 0);
 	feed(m, 4, "{\"type\":\"job-close\",\"job_id\":4}");
 	assert_false(j->open);
 	assert_int_equal(hq_dash_job_state(j), HQ_JOB_FINISHED);
 	/* A task no submit announced (history pruned before it). */
 	run(m, 5, "finished", 4, 9, 0);
-	assert_int_equal(j->ntasks, 4);
-	check_counts(j, 0, 0, 4, 0, 0, 0);
+	assert_int_equal(j->ntasks, 5);
+	check_counts(j, 0, 0, 5, 0, 0, 0);
 	hq_dashmodel_destroy(m);
 }
 
@@ -676,8 +690,7 @@ test_dashmodel_seed(void **state)
 	hq_dashmodel_destroy(m);
 }
 
-/* ---- against the server's state ---------------------------------------------
- */
+/* ---- against the server's state ------------------------------------------ */
 
 static uint64_t seq_next;
 
