@@ -69,7 +69,7 @@ enum hq_dash_alloc_state {
 
 struct hq_dash_queue {
 	uint32_t id;
-	char *manager; /* "slurm", "pbs" ("" when unknown) */
+	char *manager; /* "Slurm", "PBS" ("" when unknown) */
 	char *name;    /* NULL: none */
 	bool paused;
 	char *message; /* why it paused, or the last failed submission */

@@ -8,11 +8,17 @@ import re
 import signal
 import struct
 import subprocess
+import sys
 import termios
 import threading
 import time
 
 from conftest import HQ_BIN, TIMEOUT, wait_until
+
+PBS_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..",
+                                       "pbs"))
+sys.path.insert(0, PBS_DIR)
+import fakepbs  # noqa: E402
 
 ROWS, COLS = 40, 150
 CSI = re.compile(r"\x1b\[([?0-9;]*)([@-~])")
@@ -398,3 +404,43 @@ def test_dashboard_many_jobs_scroll(hq, tmp_path):
         assert dash.wait_exit() == 0
     finally:
         dash.close()
+
+
+def test_dashboard_autoalloc_screen(hq, tmp_path):
+    """Queues and allocations through the fake PBS of tests/pbs: the
+    dashboard follows them as `hq alloc info` does."""
+    hq.env["PATH"] = PBS_DIR + ":" + hq.env["PATH"]
+    hq.env["HQ_FAKE_PBS_DIR"] = os.environ["HQ_FAKE_PBS_DIR"] = \
+        str(tmp_path / "pbs")
+    hq.env.update({"HQ_AUTOALLOC_REFRESH_INTERVAL_MS": "500",
+                   "HQ_AUTOALLOC_SCHEDULE_TICK_INTERVAL_MS": "200",
+                   "HQ_AUTOALLOC_MAX_SCHEDULE_DELAY_MS": "1000"})
+    dash = None
+    try:
+        hq.start_server(journal=tmp_path / "j.lmdb")
+        dash = Dashboard(hq, [])
+        dash.press(b"3")
+        dash.wait_for("No allocation queues")
+        hq.command(["alloc", "add", "pbs", "--time-limit", "5m",
+                    "--backlog", "1", "--max-workers-per-alloc", "1",
+                    "--idle-timeout", "2s", "--cpus", "1", "--name", "qa",
+                    "--worker-wrap-cmd", "env ASAN_OPTIONS=detect_leaks=0"])
+        dash.wait_for("Allocation queues: 1", "qa", "ACTIVE")
+        row = dash.row_with("qa")
+        assert row.split()[:2] == ["1", "PBS"]
+        assert "5m" in row
+        job = hq.submit(["--array", "1-3", "--", "true"])
+        hq.wait_job(job, timeout=60)
+        allocs = hq.json(["alloc", "info", "1"])
+        assert allocs
+        dash.wait_for(*[a["id"] for a in allocs])
+        hq.command(["alloc", "pause", "1"])
+        dash.wait_for("PAUSED")
+        dash.press(b"q")
+        assert dash.wait_exit() == 0
+    finally:
+        if dash is not None:
+            dash.close()
+        for pid in fakepbs.running_pids():
+            fakepbs.kill_group(pid)
+        os.environ.pop("HQ_FAKE_PBS_DIR", None)

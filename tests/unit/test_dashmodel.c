@@ -472,13 +472,13 @@ test_dashmodel_autoalloc(void **state)
 	(void)state;
 	feed(m, 1,
 	    "{\"type\":\"autoalloc-queue-created\",\"queue-id\":1,\"params\":{"
-	    "\"manager\":\"slurm\",\"backlog\":2,\"max_workers_per_alloc\":1,"
+	    "\"manager\":\"Slurm\",\"backlog\":2,\"max_workers_per_alloc\":1,"
 	    "\"max_worker_count\":null,\"timelimit\":{\"secs\":3600,"
 	    "\"nanos\":0},\"idle_timeout\":{\"secs\":300,\"nanos\":0},"
 	    "\"name\":\"q1\",\"worker_args\":[],\"additional_args\":[]}}");
 	q = hq_dashmodel_queue(m, 1);
 	assert_non_null(q);
-	assert_string_equal(q->manager, "slurm");
+	assert_string_equal(q->manager, "Slurm");
 	assert_string_equal(q->name, "q1");
 	assert_int_equal(q->backlog, 2);
 	assert_int_equal(q->max_workers_per_alloc, 1);
