@@ -677,6 +677,11 @@ hq_state_restore(const uint8_t *p, size_t len, struct hq_state **out,
 	st->start_ms = get_u(&r);
 	st->next_job_id = get_u32(&r);
 	st->next_worker_id = get_u32(&r);
+	if (r.err == NULL &&
+	    (st->next_job_id == 0 || st->next_job_id > HQ_STATE_MAX_ID ||
+		st->next_worker_id == 0 ||
+		st->next_worker_id > HQ_STATE_MAX_ID))
+		r.err = "next job or worker id out of range";
 	st->nevents = get_u(&r);
 	st->nresnames = get_count(&r, 1);
 	st->resnames = hq_xcalloc(st->nresnames ? st->nresnames : 1,

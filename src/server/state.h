@@ -214,6 +214,13 @@ struct hq_state {
 	uint64_t nevents; /* events applied */
 };
 
+/*
+ * Job and worker ids stay below this: the tables are indexed by id (at the
+ * limit the job table alone holds 2 GiB of pointers), so an event or a
+ * snapshot with a larger id is damage and is refused.
+ */
+#define HQ_STATE_MAX_ID (1u << 28)
+
 struct hq_state *hq_state_create(void);
 void hq_state_destroy(struct hq_state *st); /* NULL ok */
 void hq_state_set_hooks(struct hq_state *st, const struct hq_state_hooks *h);
