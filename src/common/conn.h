@@ -50,8 +50,9 @@ struct hq_conn_cbs {
  *
  * The connection logs (WARN) every failure it detects itself: refused
  * handshakes, handshake timeouts (default 10 s), oversized frames, resets,
- * truncated frames, a peer that does not read (hq_conn_set_out_limit()). A clean close by the peer is logged at DEBUG level, and
- * closes requested through hq_conn_close()/hq_conn_abort() are not logged.
+ * truncated frames, a peer that does not read (hq_conn_set_out_limit()).
+ * A clean close by the peer is logged at DEBUG level, and closes requested
+ * through hq_conn_close()/hq_conn_abort() are not logged.
  */
 int hq_conn_create(struct ev_loop *loop, int fd, struct hq_tls *tls,
     bool server_side, size_t max_frame, const struct hq_conn_cbs *cbs,
