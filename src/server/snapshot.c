@@ -885,6 +885,14 @@ hq_state_restore(const uint8_t *p, size_t len, struct hq_state **out,
 				r.err = "in-flight list inconsistent";
 				break;
 			}
+			/* Only assigned or running tasks are in flight (a
+			 * done one would trip the state's own asserts). */
+			if (t->state != HQ_TASK_RUNNING &&
+			    !(t->state == HQ_TASK_WAITING &&
+				(t->flags & HQ_TF_ASSIGNED))) {
+				r.err = "in-flight task not assigned or running";
+				break;
+			}
 		}
 	}
 	if (r.err != NULL) {

@@ -76,6 +76,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct hq_buf sent;
 	size_t max_frame, off, flen, n;
 	int sv[2], turns;
+	ssize_t r;
 	uint8_t op;
 
 	if (loop == NULL) {
@@ -93,9 +94,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		op = fuzz_u8(&in);
 		if (op < 0xf0) {
 			n = HQ_MIN((size_t)op + 1, in.n);
-			/* Fails only once the connection hung up. */
-			if (send(sv[1], in.p, n, MSG_NOSIGNAL) == (ssize_t)n)
-				hq_buf_append(&sent, in.p, n);
+			/*
+			 * Fails once the connection hung up; may send less
+			 * (or nothing) while reading is paused and the socket
+			 * is full: the rest is dropped, as if never written.
+			 */
+			r = send(sv[1], in.p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (r > 0)
+				hq_buf_append(&sent, in.p, (size_t)r);
 			in.p += n;
 			in.n -= n;
 		} else if (op == 0xf0) {

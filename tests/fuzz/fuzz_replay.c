@@ -10,6 +10,7 @@
  * The state starts from a fixed prefix, so events can refer to it.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,9 +37,30 @@ fuzz_render(const struct hq_event *ev, uint64_t seq, const struct hq_state *st)
 	HQ_ASSERT(hq_event_to_json(ev, seq, st, n) == NULL);
 }
 
+/* FUZZ_DEBUG=1: print each record (to read a crash input). */
+static void
+fuzz_debug_event(const struct hq_event *ev, uint64_t seq, int rc,
+    const struct hq_errbuf *eb)
+{
+	json_t *j = hq_event_to_json(ev, seq, NULL, 0);
+	char *s = j != NULL ? json_dumps(j, HQ_EVJSON_DUMP_FLAGS) : NULL;
+
+	fprintf(stderr, "%llu %s: %s%s%s\n", (unsigned long long)seq,
+	    hq_event_kind_name(ev), s != NULL ? s : "(no line)",
+	    rc ? " -> refused: " : "", rc ? eb->msg : "");
+	if (ev->kind == HQ_EV_TASK_RUN)
+		fprintf(stderr,
+		    "    run kind %d job %u worker %u n %u nnodes %u\n",
+		    ev->u.run.kind, ev->u.run.job, ev->u.run.worker,
+		    ev->u.run.n, ev->u.run.nnodes);
+	free(s);
+	json_decref(j);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static int debug = -1;
 	struct fuzz_in in = { data, size };
 	struct hq_state *st = fuzz_state_prefix(), *restored;
 	struct hq_errbuf eb;
@@ -49,6 +71,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t type;
 	int rc;
 
+	if (debug < 0)
+		debug = getenv("FUZZ_DEBUG") != NULL;
 	while (in.n > 0) {
 		type = fuzz_u8(&in);
 		rec = fuzz_take(&in, 1u << 16, &len);
@@ -57,6 +81,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (type & 0x80) {
 			restored = NULL;
 			rc = hq_state_restore(rec, len, &restored, &eb);
+			if (debug)
+				fprintf(stderr, "%llu checkpoint: %s\n",
+				    (unsigned long long)seq,
+				    rc ? eb.msg : "restored");
 			if (rc != 0) {
 				HQ_ASSERT(
 				    rc == HQ_ECORRUPT || rc == HQ_EVERSION);
@@ -76,6 +104,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		}
 		rc = hq_state_apply(st, &ev, &eb);
+		if (debug)
+			fuzz_debug_event(&ev, seq, rc, &eb);
 		if (rc != 0)
 			fuzz_check_rejection(rc, &eb);
 		fuzz_state_check(st);
