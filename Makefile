@@ -121,7 +121,8 @@ test: deps
 
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 check: deps
-	$(MAKE) BUILD=build-san CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" all unit integration
+	HQ_TEST_SANITIZED=1 HQ_LOAD_SCALE=0.25 \
+	  $(MAKE) BUILD=build-san CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" all unit integration
 
 demo: deps
 	$(MAKE) all

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <unistd.h>
 
 #include "common/log.h"
@@ -656,6 +659,11 @@ cmd_forget(struct server *s, struct hq_cmsg *m, struct hq_smsg *r)
 		ev.u.jobs.n = nf;
 		ev.u.jobs.ids = forget;
 		server_emit(s, &ev, NULL);
+#ifdef __GLIBC__
+		/* The tasks are freed, but glibc keeps freed heap pages: give
+		 * them back, since a server runs for weeks on a shared node. */
+		malloc_trim(0);
+#endif
 	}
 	if (n + nmissing - nf > 0)
 		hq_smsg_add_line(r, HQ_LINE_INFO,

@@ -34,6 +34,9 @@ needs_openssl = pytest.mark.skipif(OPENSSL is None,
 MAX_FRAME_CLIENT_IN = 256 << 20
 OUT_LIMIT = 64 << 20
 HANDSHAKE_TIMEOUT = 10.0
+# Sanitizer builds keep freed memory in quarantine: RSS bounds are checked
+# only in normal builds (make check sets HQ_TEST_SANITIZED=1).
+SANITIZED = os.environ.get("HQ_TEST_SANITIZED") == "1"
 
 
 # ---- hand-made protobuf frames -------------------------------------------
@@ -198,7 +201,8 @@ def test_frame_just_over_the_limit_is_refused_before_allocation(hq):
     wait_until(lambda: log_has(
         hq, server, f"frame of {MAX_FRAME_CLIENT_IN + 1} bytes exceeds the "
         f"limit of {MAX_FRAME_CLIENT_IN}"), what="oversized frame refusal")
-    assert rss(server.pid) < before + (16 << 20)
+    if not SANITIZED:
+        assert rss(server.pid) < before + (16 << 20)
     assert_responsive(hq, "after an oversized frame")
 
 
@@ -269,12 +273,13 @@ def test_flood_that_does_not_read_is_throttled_memory_bounded(hq):
         close_proc(p)
     # Bounded: the 8 MiB throttle, a reply or two, the kernel's buffers,
     # allocator slack: well under what 400 replies would take.
-    assert peak - base < (8 << 20) + 4 * reply + (48 << 20), \
-        (base, peak, reply)
-    assert 400 * reply > 4 * (peak - base)
-    # Memory goes back once the peer is gone ("close": within 32 MiB).
-    wait_until(lambda: rss(server.pid) < base + (32 << 20),
-               what="memory back after the peer left")
+    if not SANITIZED:
+        assert peak - base < (8 << 20) + 4 * reply + (48 << 20), \
+            (base, peak, reply)
+        assert 400 * reply > 4 * (peak - base)
+        # Memory goes back once the peer is gone (within 32 MiB).
+        wait_until(lambda: rss(server.pid) < base + (32 << 20),
+                   what="memory back after the peer left")
     assert_responsive(hq, "after the peer left")
     assert hq.job_info(job)["info"]["task_stats"]["waiting"] == 50000
 
@@ -328,7 +333,8 @@ def test_worker_that_stops_reading_does_not_block_the_server(hq):
         wait_until(lambda: log_has(hq, server, "heartbeat lost"),
                    what="heartbeat loss of the stopped worker")
         hq.wait_job(job, timeout=120)
-        assert rss(server.pid) < base + (32 << 20)
+        if not SANITIZED:
+            assert rss(server.pid) < base + (32 << 20)
     finally:
         os.kill(w.pid, signal.SIGCONT)
     info = hq.job_info(job)
