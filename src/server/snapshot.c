@@ -890,7 +890,8 @@ hq_state_restore(const uint8_t *p, size_t len, struct hq_state **out,
 			if (t->state != HQ_TASK_RUNNING &&
 			    !(t->state == HQ_TASK_WAITING &&
 				(t->flags & HQ_TF_ASSIGNED))) {
-				r.err = "in-flight task not assigned or running";
+				r.err = "in-flight task neither assigned nor "
+					"running";
 				break;
 			}
 		}
