@@ -71,7 +71,7 @@ run_one() {
 	start=$(date +%s)
 	log="$FB/logs/$name.log"
 	mkdir -p "$FB/logs"
-	if ! "$FB/bin/$name" -runs="$runs" -max_len=4096 -timeout=20 \
+	if ! "$FB/bin/$name" -runs="$runs" -max_len=4096 -timeout=30 \
 	    -rss_limit_mb=4096 -malloc_limit_mb=4096 -print_final_stats=1 \
 	    -artifact_prefix="$FB/artifacts/$name-" "$@" \
 	    "$work/$short" "$seeds" >"$log" 2>&1; then

@@ -452,15 +452,26 @@ get_request(struct rd *r, struct hq_res_request *req)
 	}
 }
 
-static void
+/* The id index; false if the ids are not what the index assumes (dense:
+ * consecutive from the first; otherwise unique). */
+static bool
 job_index_rebuild(struct hq_job *job)
 {
-	uint32_t i;
+	uint32_t i, v;
 
 	hq_u32map_init(&job->idmap);
-	if (!job->dense)
-		for (i = 0; i < job->ntasks; i++)
-			hq_u32map_put(&job->idmap, job->tasks[i].id, i);
+	for (i = 0; i < job->ntasks; i++) {
+		if (job->dense) {
+			/* As state.c keeps it (uint32 arithmetic). */
+			if (job->tasks[i].id != job->tasks[0].id + i)
+				return false;
+			continue;
+		}
+		if (hq_u32map_get(&job->idmap, job->tasks[i].id, &v))
+			return false;
+		hq_u32map_put(&job->idmap, job->tasks[i].id, i);
+	}
+	return true;
 }
 
 static struct hq_job *
@@ -649,7 +660,8 @@ get_job(struct rd *r, const struct hq_state *st)
 			r->err = "multi-node record of an unknown task";
 		hq_u32map_put(&job->mn_index, mr->idx, i);
 	}
-	job_index_rebuild(job);
+	if (!job_index_rebuild(job) && r->err == NULL)
+		r->err = "task ids repeat or are not consecutive";
 	return job;
 }
 
