@@ -121,7 +121,7 @@ test: deps
 
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 check: deps
-	HQ_TEST_SANITIZED=1 HQ_LOAD_SCALE=0.25 \
+	HQ_TEST_SANITIZED=1 \
 	  $(MAKE) BUILD=build-san CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" all unit integration
 
 demo: deps

@@ -19,8 +19,9 @@ MiB after forgetting them. Under the sanitizers (HQ_TEST_SANITIZED=1, set
 by `make check`) freed memory sits in quarantine, so the memory figures are
 printed but not checked.
 
-HQ_LOAD_SCALE (default 1) scales the number of tasks; `make check` runs
-this file with a smaller scale under the sanitizers.
+HQ_LOAD_SCALE (default 1) scales the number of tasks. Measured on the
+2-core development machine: 5-7 s, and 28 s under ASan + UBSan
+(`make check` runs it at full scale).
 """
 import json
 import os
