@@ -22,8 +22,8 @@
 
 /*
  * Events that are valid but make one execution slow: a table sized by an
- * id well above what the prefix has (ids from 2^26 on are refused, and
- * still applied), or a submit of more than 100k tasks. Skipped.
+ * id well above what the prefix has (from 2^12 up to 2^26: larger ones are
+ * refused, and still applied), or a submit of more than 10k tasks. Skipped.
  */
 static bool
 fuzz_too_big(const struct hq_event *ev)
@@ -33,7 +33,7 @@ fuzz_too_big(const struct hq_event *ev)
 	switch (ev->kind) {
 	case HQ_EV_JOB_SUBMITTED:
 		if (!ev->u.submitted.submit.graph &&
-		    hq_idset_count(&ev->u.submitted.submit.ids) > 100000)
+		    hq_idset_count(&ev->u.submitted.submit.ids) > 10000)
 			return true;
 		id = ev->u.submitted.job_id;
 		break;
@@ -46,7 +46,7 @@ fuzz_too_big(const struct hq_event *ev)
 	default:
 		return false;
 	}
-	return id >= (1u << 20) && id < HQ_STATE_MAX_ID;
+	return id >= (1u << 12) && id < HQ_STATE_MAX_ID;
 }
 
 static void
