@@ -123,7 +123,8 @@ fuzz_state_check(const struct hq_state *st)
 {
 	uint32_t counts[6], i, k, n;
 
-	for (i = 1; i < st->next_job_id; i++) {
+	/* Up to the table's end: next_job_id may be far beyond (restore). */
+	for (i = 1; i < HQ_MIN(st->next_job_id, st->jobs_cap); i++) {
 		const struct hq_job *job = hq_state_job(st, i);
 
 		if (job == NULL)
