@@ -113,7 +113,9 @@ void hq_conn_set_data(struct hq_conn *c, void *arg);
  * frame is queued while more than 'bytes' of earlier, released frames are
  * still unwritten because the peer
  * does not read, the connection is closed (logged at WARN with the
- * reason, which on_close gets). Held frames do not count.
+ * reason, which on_close gets). Held frames do not count. Keep it above
+ * what the owner queues in one burst for a reading peer (the server's
+ * journal stream queues up to 4 MiB at a time).
  */
 void hq_conn_set_out_limit(struct hq_conn *c, size_t bytes);
 /* Handshake timeout in seconds, counted from now; no effect once ready. */

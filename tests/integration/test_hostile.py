@@ -286,8 +286,12 @@ def test_flood_that_does_not_read_is_throttled_memory_bounded(hq):
 
 @needs_openssl
 def test_stream_reader_that_does_not_read_is_cut_off(hq):
-    # A small backlog limit, so that the events of 20k tasks exceed it.
-    limit = 1 << 20
+    # A small backlog limit, so that the events of 100k tasks (about 30
+    # MiB of NDJSON) exceed it once the kernel's socket buffers (up to
+    # about 10 MiB on loopback) are full. Above the 4 MiB the history pump
+    # queues at a time, so that a reading client is never cut off.
+    limit = 8 << 20
+    n = 100000
     server = hq.start_server(journal=hq.tmp / "journal",
                              env={"HQ_CONN_OUT_LIMIT": str(limit)})
     hq.start_worker("--bench", "--manager", "none", cpus="4")
@@ -300,7 +304,7 @@ def test_stream_reader_that_does_not_read_is_cut_off(hq):
                       frame(field_bytes(7, field_varint(1, 1))))
         p.stdin.flush()
         time.sleep(0.5)
-        job = hq.submit(["--array", "1-20000", "--stdout", "none",
+        job = hq.submit(["--array", f"1-{n}", "--stdout", "none",
                          "--stderr", "none", "--", "true"])
         wait_until(lambda: log_has(hq, server, "the peer does not read"),
                    timeout=120, what="the non-reading stream client cut off")
@@ -314,7 +318,7 @@ def test_stream_reader_that_does_not_read_is_cut_off(hq):
     # reading client gets the whole history.
     hq.wait_job(job, timeout=120)
     r = hq.command(["journal", "replay"], timeout=120)
-    assert len(r.stdout.splitlines()) >= 2 * 20000
+    assert len(r.stdout.splitlines()) >= 2 * n
     assert hq.output(server).count("the peer does not read") == 1
     assert hq.server_up(server)
 
