@@ -110,7 +110,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_check_rejection(rc, &eb);
 		return 0;
 	}
-	HQ_ASSERT(m.kind >= HQ_CMSG_HELLO && m.kind <= HQ_CMSG_STREAM);
+	HQ_ASSERT(m.kind >= HQ_CMSG_HELLO && m.kind <= HQ_CMSG_DEBUG_DUMP);
 	hq_buf_init(&b1);
 	hq_buf_init(&b2);
 	HQ_ASSERT(hq_wire_encode_cmsg(&m, &b1) == 0);

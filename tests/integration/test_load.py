@@ -201,8 +201,12 @@ def test_load_with_faults(hq):
         assert {t["error"] for t in tasks} == {msg}, tasks
 
     # Workers: the killed ones were lost, the stopped ones stopped.
+    # The fresh workers may still be connecting when the work is done.
+    expected = N_BENCH + N_REAL + 1 + len(fresh)
+    wait_until(lambda: len(hq.json(["worker", "list", "--all"])) ==
+               expected, timeout=60, what="the fresh workers to connect")
     workers = hq.json(["worker", "list", "--all"])
-    assert len(workers) == N_BENCH + N_REAL + 1 + len(fresh)
+    assert len(workers) == expected
     assert len(online(hq)) == len(workers) - killed - stopped - 1
     assert hq.server_up(server)
 

@@ -131,6 +131,11 @@ gen_graph_submit(struct hq_submit *s)
 	s->submit_dir = hq_xstrdup("/home/u/sub");
 }
 
+static const char *const alloc_wargs[] = { "--on-server-lost",
+	"\"finish-running\"" };
+static const char *const alloc_args[] = { "--partition=debug" };
+static const char *const alloc_res[] = { "gpus=[0,1]" };
+
 static void
 gen_cmsgs(struct hq_buf *b)
 {
@@ -210,6 +215,36 @@ gen_cmsgs(struct hq_buf *b)
 	m.name = (char *)"open";
 	hq_wire_encode_cmsg(&m, b);
 	gen_buf("cmsg", "job-open", b);
+
+	memset(&m, 0, sizeof m);
+	m.kind = HQ_CMSG_ALLOC;
+	m.sub = HQ_AREQ_ADD;
+	m.aparams.manager = HQ_MANAGER_SLURM;
+	m.aparams.backlog = 1;
+	m.aparams.max_workers_per_alloc = 2;
+	m.aparams.time_limit_ms = 3600000;
+	m.aparams.idle_timeout_ms = 300000;
+	m.aparams.name = (char *)"q";
+	m.aparams.worker_args = (char **)alloc_wargs;
+	m.aparams.nworker_args = 2;
+	m.aparams.additional_args = (char **)alloc_args;
+	m.aparams.nadditional_args = 1;
+	m.aparams.cpus = (char *)"4";
+	m.aparams.resources = (char **)alloc_res;
+	m.aparams.nresources = 1;
+	hq_wire_encode_cmsg(&m, b);
+	gen_buf("cmsg", "alloc-add", b);
+	memset(&m, 0, sizeof m);
+	m.kind = HQ_CMSG_ALLOC;
+	m.sub = HQ_AREQ_REMOVE;
+	m.queue_id = 3;
+	m.force = true;
+	hq_wire_encode_cmsg(&m, b);
+	gen_buf("cmsg", "alloc-remove", b);
+	memset(&m, 0, sizeof m);
+	m.kind = HQ_CMSG_DEBUG_DUMP;
+	hq_wire_encode_cmsg(&m, b);
+	gen_buf("cmsg", "debug-dump", b);
 }
 
 static void
