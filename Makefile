@@ -6,7 +6,8 @@
 #   make demo       server + worker + a 1,000-task array on this machine
 #   make static     build/hq-static: third-party libraries linked statically
 #   make bench      benchmarks (QUICK=1 for the short suite)
-#   make fuzz       libFuzzer targets (clang), longer runs
+#   make fuzz       libFuzzer targets (clang), FUZZ_RUNS (1,000,000) each
+#   make fuzz-quick the same, 20,000 runs each (part of make test)
 #   make format | format-check | lint | clean
 
 BUILD    ?= build
@@ -53,7 +54,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all deps test unit integration check demo static bench fuzz \
-        format format-check lint clean
+        fuzz-quick format format-check lint clean
 all: $(HQ) $(REPLAY)
 
 # ---- generated protobuf code --------------------------------------------
@@ -95,7 +96,8 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB_A)
 # ---- dependencies (Debian) ---------------------------------------------
 DEB_PKGS := build-essential pkg-config liblmdb-dev libev-dev libssl-dev \
             libprotobuf-c-dev protobuf-c-compiler libhwloc-dev libcmocka-dev \
-            libjansson-dev libudev-dev openssl python3 python3-pytest
+            libjansson-dev libudev-dev openssl python3 python3-pytest \
+            clang libclang-rt-14-dev
 deps:
 	@tools/install-deps.sh $(DEB_PKGS)
 
@@ -114,11 +116,13 @@ integration: $(HQ) $(REPLAY)
 test: deps
 	$(MAKE) all
 	$(MAKE) unit
+	$(MAKE) fuzz-quick
 	$(MAKE) integration
 
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 check: deps
-	$(MAKE) BUILD=build-san CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" all unit integration
+	HQ_TEST_SANITIZED=1 \
+	  $(MAKE) BUILD=build-san CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" all unit integration
 
 demo: deps
 	$(MAKE) all
@@ -136,9 +140,12 @@ bench: all $(BENCH_BIN)
 	$(PYTHON) bench/run.py --build $(BUILD) $(if $(QUICK),--quick,)
 
 # ---- fuzzing -----------------------------------------------------------
-FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_RUNS ?= 1000000
 fuzz:
-	@tools/fuzz.sh run $(FUZZ_SRC)
+	@FUZZ_RUNS=$(FUZZ_RUNS) tools/fuzz.sh run $(FUZZ_SRC)
+fuzz-quick:
+	@tools/fuzz.sh quick $(FUZZ_SRC)
 
 # ---- hygiene -----------------------------------------------------------
 FMT_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
@@ -150,4 +157,4 @@ lint:
 	@tools/lint.sh
 
 clean:
-	rm -rf $(BUILD) build-san
+	rm -rf $(BUILD) build-san build-fuzz

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/entries.h"
 #include "cli/jsonout.h"
 #include "common/log.h"
 #include "common/placeholder.h"
@@ -377,25 +378,17 @@ entries_from_lines(struct cli *c, const char *path, uint32_t *n)
 static char **
 entries_from_json(struct cli *c, const char *path, uint32_t *n)
 {
-	json_error_t jerr;
-	json_t *root, *v;
-	char **out, *text;
-	size_t i, len;
+	struct hq_errbuf eb;
+	char **out = NULL, *text;
+	size_t len;
+	int rc;
 
 	/* Read it ourselves: jansson reports a missing file as "line -1". */
 	text = read_file(c, path, 0, &len, false);
-	root = json_loadb(text, len, JSON_DECODE_ANY, &jerr);
+	rc = hq_entries_from_json(text, len, path, &out, n, &eb);
 	free(text);
-	if (root == NULL)
-		cli_fail(c, "Cannot parse %s: line %d, column %d: %s", path,
-		    jerr.line, jerr.column, jerr.text);
-	if (!json_is_array(root))
-		cli_fail(c, "The top-level value of %s must be an array", path);
-	*n = (uint32_t)json_array_size(root);
-	out = hq_xcalloc(*n ? *n : 1, sizeof *out);
-	json_array_foreach(root, i, v)
-		out[i] = hq_json_dumps_compact(v);
-	json_decref(root);
+	if (rc != 0)
+		cli_fail(c, "%s", eb.msg);
 	return out;
 }
 

@@ -35,6 +35,14 @@
 #define CONN_ACCEPT_BURST 128
 /* Largest idle output buffer kept between bursts. */
 #define CONN_OUT_KEEP (256 * 1024)
+/* Default backlog of written-to-be frames a peer may leave unread. */
+#define CONN_OUT_LIMIT ((size_t)64 << 20)
+/*
+ * No new frame is delivered while this much output is queued: a peer that
+ * sends requests faster than it reads the replies is not read meanwhile,
+ * so one burst of requests cannot pile up replies without bound.
+ */
+#define CONN_OUT_THROTTLE ((size_t)8 << 20)
 
 enum conn_state {
 	CONN_HANDSHAKE, /* TLS handshake, or plain TCP before on_ready */
@@ -61,6 +69,7 @@ struct hq_conn {
 	bool server_side;
 	enum conn_state state;
 	size_t max_frame;
+	size_t out_limit; /* see hq_conn_set_out_limit() */
 	struct hq_conn_cbs cbs;
 	void *arg;
 	char peer[64];
@@ -82,6 +91,7 @@ struct hq_conn {
 	bool rd_want_write; /* SSL_read needs EV_WRITE */
 	bool wr_want_read;  /* SSL_write needs EV_READ */
 	bool paused;
+	bool throttled; /* too much output queued: not reading */
 	bool shut_sent; /* close_notify and FIN sent */
 };
 
@@ -147,7 +157,7 @@ conn_update(struct hq_conn *c)
 			ev = EV_READ | (c->hs_want_write ? EV_WRITE : 0);
 		break;
 	case CONN_READY:
-		if (!c->paused || c->wr_want_read)
+		if ((!c->paused && !c->throttled) || c->wr_want_read)
 			ev |= EV_READ;
 		if (conn_writable(c) || c->rd_want_write)
 			ev |= EV_WRITE;
@@ -322,6 +332,10 @@ conn_deliver(struct hq_conn *c)
 	size_t len;
 
 	while (hq_buf_avail(&c->in) >= 4) {
+		if (hq_buf_avail(&c->out) > CONN_OUT_THROTTLE) {
+			c->throttled = true; /* conn_flush resumes */
+			return -1;
+		}
 		len = hq_get_u32be(hq_buf_head(&c->in));
 		if (len > c->max_frame) {
 			conn_lost(c, HQ_LOG_WARN,
@@ -348,7 +362,7 @@ conn_read(struct hq_conn *c)
 	size_t total = 0, room, avail;
 	ssize_t n;
 
-	while (c->state == CONN_READY && !c->paused) {
+	while (c->state == CONN_READY && !c->paused && !c->throttled) {
 		if (conn_deliver(c) != 0)
 			return;
 		if (total >= CONN_READ_BUDGET) {
@@ -423,6 +437,11 @@ conn_flush(struct hq_conn *c)
 		}
 		hq_buf_consume(&c->out, (size_t)r);
 		c->out_pos += (uint64_t)r;
+		if (c->throttled &&
+		    hq_buf_avail(&c->out) <= CONN_OUT_THROTTLE / 2) {
+			c->throttled = false;
+			conn_kick(c); /* deliver what waits, then read */
+		}
 	}
 }
 
@@ -636,6 +655,31 @@ conn_defer_cb(HQ_UNUSED struct ev_loop *loop, ev_timer *w,
 	conn_update(c);
 }
 
+/* CONN_OUT_LIMIT, or $HQ_CONN_OUT_LIMIT bytes (tests, operators). */
+static size_t
+conn_default_out_limit(void)
+{
+	static size_t limit;
+	const char *e;
+	char *end;
+	unsigned long long v;
+
+	if (limit == 0) {
+		limit = CONN_OUT_LIMIT;
+		if ((e = getenv("HQ_CONN_OUT_LIMIT")) != NULL && *e != '\0') {
+			errno = 0;
+			v = strtoull(e, &end, 10);
+			if (errno == 0 && *end == '\0' && v > 0)
+				limit = (size_t)v;
+			else
+				hq_warn("ignoring HQ_CONN_OUT_LIMIT=%s: not a "
+					"byte count",
+				    e);
+		}
+	}
+	return limit;
+}
+
 int
 hq_conn_create(struct ev_loop *loop, int fd, struct hq_tls *tls,
     bool server_side, size_t max_frame, const struct hq_conn_cbs *cbs,
@@ -659,6 +703,7 @@ hq_conn_create(struct ev_loop *loop, int fd, struct hq_tls *tls,
 	c->fd = fd;
 	c->server_side = server_side;
 	c->max_frame = max_frame;
+	c->out_limit = conn_default_out_limit();
 	c->cbs = *cbs;
 	c->arg = arg;
 	c->hs_timeout = CONN_HANDSHAKE_TIMEOUT;
@@ -731,10 +776,25 @@ hq_conn_frame_begin(struct hq_conn *c, size_t len)
 void
 hq_conn_frame_end(struct hq_conn *c, uint64_t seq)
 {
+	uint64_t unread = c->released - c->out_pos;
+
 	HQ_ASSERT(c->in_begin);
 	c->in_begin = false;
 	if (c->state >= CONN_CLOSING)
 		return; /* dropped */
+	/*
+	 * A peer that stopped reading while frames keep coming would make us
+	 * hold everything for it: cut it off once what it left unread (of
+	 * frames it could have read) passes the limit. One big reply to a
+	 * slow reader is fine: only the backlog before a new frame counts.
+	 */
+	if (c->state == CONN_READY && unread > c->out_limit) {
+		conn_lost(c, HQ_LOG_WARN,
+		    "the peer does not read: %llu bytes wait to be written "
+		    "(limit %zu)",
+		    (unsigned long long)unread, c->out_limit);
+		return;
+	}
 	c->out.len += 4 + c->begin_len;
 	conn_queued(c, c->out_pos + hq_buf_avail(&c->out), seq);
 	conn_update(c);
@@ -830,6 +890,12 @@ void
 hq_conn_set_data(struct hq_conn *c, void *arg)
 {
 	c->arg = arg;
+}
+
+void
+hq_conn_set_out_limit(struct hq_conn *c, size_t bytes)
+{
+	c->out_limit = bytes;
 }
 
 void

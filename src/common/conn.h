@@ -50,8 +50,9 @@ struct hq_conn_cbs {
  *
  * The connection logs (WARN) every failure it detects itself: refused
  * handshakes, handshake timeouts (default 10 s), oversized frames, resets,
- * truncated frames. A clean close by the peer is logged at DEBUG level, and
- * closes requested through hq_conn_close()/hq_conn_abort() are not logged.
+ * truncated frames, a peer that does not read (hq_conn_set_out_limit()).
+ * A clean close by the peer is logged at DEBUG level, and closes requested
+ * through hq_conn_close()/hq_conn_abort() are not logged.
  */
 int hq_conn_create(struct ev_loop *loop, int fd, struct hq_tls *tls,
     bool server_side, size_t max_frame, const struct hq_conn_cbs *cbs,
@@ -102,6 +103,21 @@ void hq_conn_abort(struct hq_conn *c, const char *why);
 const char *hq_conn_peer(const struct hq_conn *c);
 /* Change the callbacks' 'arg'. */
 void hq_conn_set_data(struct hq_conn *c, void *arg);
+/*
+ * Output backpressure: while more than 8 MiB are queued for the peer, no
+ * frame is delivered and nothing is read from it (a peer that sends
+ * requests faster than it reads the replies is slowed down to its reading
+ * speed); reading resumes once half of it is written.
+ *
+ * Backlog limit (default 64 MiB, or $HQ_CONN_OUT_LIMIT bytes): when a
+ * frame is queued while more than 'bytes' of earlier, released frames are
+ * still unwritten because the peer
+ * does not read, the connection is closed (logged at WARN with the
+ * reason, which on_close gets). Held frames do not count. Keep it above
+ * what the owner queues in one burst for a reading peer (the server's
+ * journal stream queues up to 4 MiB at a time).
+ */
+void hq_conn_set_out_limit(struct hq_conn *c, size_t bytes);
 /* Handshake timeout in seconds, counted from now; no effect once ready. */
 void hq_conn_set_handshake_timeout(struct hq_conn *c, double seconds);
 /*

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <unistd.h>
 
 #include "common/log.h"
@@ -253,16 +256,14 @@ validate_desc(const struct hq_task_desc *d, struct hq_errbuf *eb)
 	return 0;
 }
 
-static int
-validate_submit(struct server *s, struct hq_cmsg *m, struct hq_job *job,
+int
+clients_validate_submit(const struct hq_submit *sub, const struct hq_job *job,
     struct hq_errbuf *eb)
 {
-	struct hq_submit *sub = &m->submit;
 	struct hq_u32map ids;
 	uint32_t i, k, v;
 	int rc = 0;
 
-	(void)s;
 	if (sub->ndescs == 0)
 		return hq_errf(eb, HQ_EINVAL, "the submit has no task");
 	for (i = 0; i < sub->ndescs; i++)
@@ -316,7 +317,7 @@ validate_submit(struct server *s, struct hq_cmsg *m, struct hq_job *job,
 
 /* Phase 1 of placeholder resolution (spec 2.3), for array submits. */
 static void
-resolve_paths(struct server *s, struct hq_submit *sub, uint32_t job_id)
+resolve_paths(const char *server_uid, struct hq_submit *sub, uint32_t job_id)
 {
 	struct hq_task_desc *d = &sub->descs[0];
 	char jid[16];
@@ -327,7 +328,7 @@ resolve_paths(struct server *s, struct hq_submit *sub, uint32_t job_id)
 	memset(&ctx, 0, sizeof ctx);
 	ctx.job_id = jid;
 	ctx.submit_dir = sub->submit_dir;
-	ctx.server_uid = s->access.server_uid;
+	ctx.server_uid = server_uid;
 	if (d->cwd == NULL)
 		d->cwd = hq_xstrdup("%{SUBMIT_DIR}");
 	p = hq_ph_expand(d->cwd, &ctx, NULL);
@@ -374,7 +375,8 @@ resolve_paths(struct server *s, struct hq_submit *sub, uint32_t job_id)
  * and SERVER_UID, then made absolute against the submit dir.
  */
 static void
-resolve_graph_stream(struct server *s, struct hq_submit *sub, uint32_t job_id)
+resolve_graph_stream(const char *server_uid, struct hq_submit *sub,
+    uint32_t job_id)
 {
 	struct hq_ph_ctx ctx;
 	char jid[16], *p;
@@ -385,7 +387,7 @@ resolve_graph_stream(struct server *s, struct hq_submit *sub, uint32_t job_id)
 	memset(&ctx, 0, sizeof ctx);
 	ctx.job_id = jid;
 	ctx.submit_dir = sub->submit_dir;
-	ctx.server_uid = s->access.server_uid;
+	ctx.server_uid = server_uid;
 	p = hq_ph_expand(sub->stream_dir, &ctx, NULL);
 	free(sub->stream_dir);
 	sub->stream_dir = p;
@@ -394,6 +396,16 @@ resolve_graph_stream(struct server *s, struct hq_submit *sub, uint32_t job_id)
 		free(sub->stream_dir);
 		sub->stream_dir = p;
 	}
+}
+
+void
+clients_resolve_submit(struct hq_submit *sub, uint32_t job_id,
+    const char *server_uid)
+{
+	if (!sub->graph)
+		resolve_paths(server_uid, sub, job_id);
+	else
+		resolve_graph_stream(server_uid, sub, job_id);
 }
 
 static void
@@ -435,7 +447,7 @@ client_submit(struct server *s, struct client *cl, struct hq_cmsg *m)
 	} else {
 		job_id = s->st->next_job_id;
 	}
-	if (validate_submit(s, m, job, &eb) != 0) {
+	if (clients_validate_submit(sub, job, &eb) != 0) {
 		server_send_error(s, cl->conn, "%s", eb.msg);
 		return;
 	}
@@ -448,10 +460,7 @@ client_submit(struct server *s, struct client *cl, struct hq_cmsg *m)
 			first = job->max_id + 1;
 		hq_idset_add_range(&sub->ids, first, n, 1);
 	}
-	if (!sub->graph)
-		resolve_paths(s, sub, job_id);
-	else
-		resolve_graph_stream(s, sub, job_id);
+	clients_resolve_submit(sub, job_id, s->access.server_uid);
 	memset(&ev, 0, sizeof ev);
 	ev.kind = HQ_EV_JOB_SUBMITTED;
 	ev.time_ms = hq_now_ms();
@@ -657,6 +666,11 @@ cmd_forget(struct server *s, struct hq_cmsg *m, struct hq_smsg *r)
 		ev.u.jobs.n = nf;
 		ev.u.jobs.ids = forget;
 		server_emit(s, &ev, NULL);
+#ifdef __GLIBC__
+		/* The tasks are freed, but glibc keeps freed heap pages: give
+		 * them back, since a server runs for weeks on a shared node. */
+		malloc_trim(0);
+#endif
 	}
 	if (n + nmissing - nf > 0)
 		hq_smsg_add_line(r, HQ_LINE_INFO,

@@ -15,6 +15,8 @@
 #include "server/server.h"
 
 #define PUMP_RECORDS 4096
+/* History goes out only as fast as the client reads it. */
+#define PUMP_MAX_QUEUED ((size_t)4 << 20)
 
 struct pump {
 	FILE *f;
@@ -99,7 +101,8 @@ jstream_pump(struct server *s)
 		char *buf = NULL;
 		size_t len = 0;
 
-		if (!cl->streaming || cl->in_live || s->journal == NULL)
+		if (!cl->streaming || cl->in_live || s->journal == NULL ||
+		    hq_conn_queued_bytes(cl->conn) > PUMP_MAX_QUEUED)
 			continue;
 		if (cl->hist_next <= durable) {
 			uint64_t to = HQ_MIN(durable,

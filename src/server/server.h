@@ -181,6 +181,18 @@ extern void (*hq_server_print_info)(struct server *s, json_t *info);
 /* ---- clients.c --------------------------------------------------------- */
 
 void clients_accept(int fd, void *arg);
+/*
+ * The checks a submit passes before it becomes an event (tasks,
+ * requests, ids, dependencies, cycles). 'job' is the open job it goes
+ * into, or NULL for a new job. Returns 0 or HQ_EINVAL / HQ_ETOOBIG with
+ * the message the client gets. Pure: also used by the fuzz targets.
+ */
+int clients_validate_submit(const struct hq_submit *sub,
+    const struct hq_job *job, struct hq_errbuf *eb);
+/* Phase 1 of path resolution (spec 2.3) of a validated submit: cwd and
+ * stdio paths of array submits, and the stream dir. */
+void clients_resolve_submit(struct hq_submit *sub, uint32_t job_id,
+    const char *server_uid);
 void clients_job_changed(struct server *s, const struct hq_job *job);
 void clients_flush_waiters(struct server *s);
 void clients_close_all(struct server *s);

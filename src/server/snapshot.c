@@ -457,15 +457,26 @@ get_request(struct rd *r, struct hq_res_request *req)
 	}
 }
 
-static void
+/* The id index; false if the ids are not what the index assumes (dense:
+ * consecutive from the first; otherwise unique). */
+static bool
 job_index_rebuild(struct hq_job *job)
 {
-	uint32_t i;
+	uint32_t i, v;
 
 	hq_u32map_init(&job->idmap);
-	if (!job->dense)
-		for (i = 0; i < job->ntasks; i++)
-			hq_u32map_put(&job->idmap, job->tasks[i].id, i);
+	for (i = 0; i < job->ntasks; i++) {
+		if (job->dense) {
+			/* As state.c keeps it (uint32 arithmetic). */
+			if (job->tasks[i].id != job->tasks[0].id + i)
+				return false;
+			continue;
+		}
+		if (hq_u32map_get(&job->idmap, job->tasks[i].id, &v))
+			return false;
+		hq_u32map_put(&job->idmap, job->tasks[i].id, i);
+	}
+	return true;
 }
 
 static struct hq_job *
@@ -654,7 +665,8 @@ get_job(struct rd *r, const struct hq_state *st)
 			r->err = "multi-node record of an unknown task";
 		hq_u32map_put(&job->mn_index, mr->idx, i);
 	}
-	job_index_rebuild(job);
+	if (!job_index_rebuild(job) && r->err == NULL)
+		r->err = "task ids repeat or are not consecutive";
 	return job;
 }
 
@@ -682,6 +694,11 @@ hq_state_restore(const uint8_t *p, size_t len, struct hq_state **out,
 	st->start_ms = get_u(&r);
 	st->next_job_id = get_u32(&r);
 	st->next_worker_id = get_u32(&r);
+	if (r.err == NULL &&
+	    (st->next_job_id == 0 || st->next_job_id > HQ_STATE_MAX_ID ||
+		st->next_worker_id == 0 ||
+		st->next_worker_id > HQ_STATE_MAX_ID))
+		r.err = "next job or worker id out of range";
 	st->nevents = get_u(&r);
 	st->nresnames = get_count(&r, 1);
 	st->resnames = hq_xcalloc(st->nresnames ? st->nresnames : 1,
@@ -899,6 +916,15 @@ hq_state_restore(const uint8_t *p, size_t len, struct hq_state **out,
 
 			if (t->worker != w->id || t->wslot != j) {
 				r.err = "in-flight list inconsistent";
+				break;
+			}
+			/* Only assigned or running tasks are in flight (a
+			 * done one would trip the state's own asserts). */
+			if (t->state != HQ_TASK_RUNNING &&
+			    !(t->state == HQ_TASK_WAITING &&
+				(t->flags & HQ_TF_ASSIGNED))) {
+				r.err = "in-flight task neither assigned nor "
+					"running";
 				break;
 			}
 		}

@@ -959,6 +959,10 @@ apply_submitted(struct hq_state *st, const struct hq_event *ev,
 		    ev->u.submitted.job_id == 0)
 			return hq_errf(eb, HQ_ESTATE, "job %u already exists",
 			    ev->u.submitted.job_id);
+		if (ev->u.submitted.job_id >= HQ_STATE_MAX_ID)
+			return hq_errf(eb, HQ_ESTATE,
+			    "job id %u is out of range (next: %u)",
+			    ev->u.submitted.job_id, st->next_job_id);
 		job = job_new(st, ev->u.submitted.job_id,
 		    ev->u.submitted.name, ev->u.submitted.has_max_fails,
 		    ev->u.submitted.max_fails, now);
@@ -1428,6 +1432,10 @@ apply_worker_connected(struct hq_state *st, const struct hq_event *ev,
 	if (w != NULL && w->online)
 		return hq_errf(eb, HQ_ESTATE, "worker %u is already online",
 		    id);
+	if (w == NULL && id >= HQ_STATE_MAX_ID)
+		return hq_errf(eb, HQ_ESTATE,
+		    "worker id %u is out of range (next: %u)", id,
+		    st->next_worker_id);
 	if (id >= st->workers_cap) {
 		uint32_t ncap = st->workers_cap ? st->workers_cap : 16;
 
@@ -1584,6 +1592,11 @@ hq_state_apply(struct hq_state *st, const struct hq_event *ev,
 		    job_get(st, ev->u.opened.job_id) != NULL)
 			return hq_errf(eb, HQ_ESTATE, "job %u already exists",
 			    ev->u.opened.job_id);
+		/* The job table is sized by the id (state.h). */
+		if (ev->u.opened.job_id >= HQ_STATE_MAX_ID)
+			return hq_errf(eb, HQ_ESTATE,
+			    "job id %u is out of range (next: %u)",
+			    ev->u.opened.job_id, st->next_job_id);
 		job = job_new(st, ev->u.opened.job_id, ev->u.opened.name,
 		    ev->u.opened.has_max_fails, ev->u.opened.max_fails,
 		    ev->time_ms);

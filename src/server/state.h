@@ -216,6 +216,13 @@ struct hq_state {
 	struct hq_alloc_state *alloc; /* automatic allocation queues */
 };
 
+/*
+ * Job and worker ids stay below this (67M): the tables are indexed by id
+ * (at the limit the job table alone holds 512 MiB of pointers), so an
+ * event or a snapshot with a larger id is damage and is refused.
+ */
+#define HQ_STATE_MAX_ID (1u << 26)
+
 struct hq_state *hq_state_create(void);
 void hq_state_destroy(struct hq_state *st); /* NULL ok */
 void hq_state_set_hooks(struct hq_state *st, const struct hq_state_hooks *h);

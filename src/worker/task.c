@@ -865,7 +865,10 @@ worker_start_queued(struct worker *w)
 {
 	struct hq_ralloc_pass pass;
 	struct wtask *t, *next;
+	bool again;
 
+next_pass:
+	again = false;
 	/* One pass in queue order: a task that must wait keeps what it
 	 * needs from the tasks behind it (resalloc.h), so a strict or
 	 * fractional task the server placed here is never starved. */
@@ -879,10 +882,12 @@ worker_start_queued(struct worker *w)
 			/* A multi-node task: the server reserved this whole
 			 * worker for it; it takes no resources. */
 			unlink_queued(w, t);
-			if (w->opts.bench)
+			if (w->opts.bench) {
 				task_bench(w, t);
-			else
+				again = true;
+			} else {
 				task_spawn(w, t);
+			}
 			continue;
 		}
 		/* The server chose the variant and accounts for it. */
@@ -901,10 +906,20 @@ worker_start_queued(struct worker *w)
 		if (rc != 0)
 			continue;
 		unlink_queued(w, t);
-		if (w->opts.bench)
+		if (w->opts.bench) {
 			task_bench(w, t);
-		else
+			again = true;
+		} else {
 			task_spawn(w, t);
+		}
 	}
 	hq_ralloc_pass_end(&pass);
+	/*
+	 * A bench task ends inside the pass, but the pass does not see its
+	 * resources come back: without another pass, the tasks that waited
+	 * for them would wait for an event that never comes (the server
+	 * already filled this worker's queue).
+	 */
+	if (again && w->queue_head != NULL)
+		goto next_pass;
 }
