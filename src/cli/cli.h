@@ -169,6 +169,8 @@ int cmd_server_generate_access(struct cli *c, int argc, char **argv);
 int cmd_generate_completion(struct cli *c, int argc, char **argv);
 /* cmd_doc.c */
 int cmd_doc(struct cli *c, int argc, char **argv);
+/* cmd_dashboard.c */
+int cmd_dashboard(struct cli *c, int argc, char **argv);
 int cmd_alloc_add(struct cli *c, int argc, char **argv);
 int cmd_alloc_dry_run(struct cli *c, int argc, char **argv);
 int cmd_alloc_list(struct cli *c, int argc, char **argv);

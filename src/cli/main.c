@@ -74,6 +74,8 @@ static const struct cmd_entry commands[] = {
 	{ "generate-completion", cmd_generate_completion,
 	    "Generate shell completion scripts" },
 	{ "doc", cmd_doc, "Print the location of the documentation" },
+	{ "dashboard", cmd_dashboard,
+	    "Terminal UI: workers, jobs, autoalloc (live or from a journal)" },
 	{ "alloc add", cmd_alloc_add, "Create an allocation queue" },
 	{ "alloc dry-run", cmd_alloc_dry_run,
 	    "Test whether an allocation can be submitted" },
