@@ -97,7 +97,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB_A)
 DEB_PKGS := build-essential pkg-config liblmdb-dev libev-dev libssl-dev \
             libprotobuf-c-dev protobuf-c-compiler libhwloc-dev libcmocka-dev \
             libjansson-dev libudev-dev openssl python3 python3-pytest \
-            clang libclang-rt-14-dev
+            clang libclang-rt-14-dev clang-format
 deps:
 	@tools/install-deps.sh $(DEB_PKGS)
 
@@ -152,7 +152,7 @@ FMT_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 format:
 	clang-format -i $(FMT_SRC)
 format-check:
-	clang-format --dry-run --Werror $(FMT_SRC)
+	@clang-format --dry-run --Werror $(FMT_SRC) && echo "format: ok"
 lint:
 	@tools/lint.sh
 

@@ -126,8 +126,8 @@ hq_args_parse(struct hq_args *a, const struct hq_opt *opts, int argc,
 					continue;
 				}
 				if (p[1] != '\0') {
-					set_value(a, i, p[1] == '=' ? p + 2
-								    : p + 1);
+					set_value(a, i,
+					    p[1] == '=' ? p + 2 : p + 1);
 				} else if (k + 1 < argc) {
 					set_value(a, i, argv[++k]);
 				} else {

@@ -68,9 +68,9 @@ apply_global(struct cli *c, const char *name, const char *value)
 struct cli_describe *cli_describing;
 
 int
-cli_parse(struct cli *c, struct hq_args *a, const struct hq_opt *opts,
-    int argc, char **argv, uint32_t max_pos, bool trailing,
-    const char *positional, const char *about)
+cli_parse(struct cli *c, struct hq_args *a, const struct hq_opt *opts, int argc,
+    char **argv, uint32_t max_pos, bool trailing, const char *positional,
+    const char *about)
 {
 	/* The parsed args keep a pointer to the table: it must outlive them. */
 	static struct hq_opt merged[HQ_ARGS_MAX_OPTS];
@@ -107,7 +107,7 @@ cli_parse(struct cli *c, struct hq_args *a, const struct hq_opt *opts,
 	return 0;
 }
 
-/* ---- errors and output ------------------------------------------------------ */
+/* ---- errors and output --------------------------------------------------- */
 
 void
 cli_fail(struct cli *c, const char *fmt, ...)
@@ -276,7 +276,7 @@ cli_states(struct cli *c, const char *list, const char *const *allowed,
 	return out;
 }
 
-/* ---- connection ------------------------------------------------------------- */
+/* ---- connection ---------------------------------------------------------- */
 
 void
 cli_connect(struct cli *c)

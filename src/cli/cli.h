@@ -80,8 +80,7 @@ json_t *cli_query(struct cli *c, int kind, const struct hq_selector *sel,
     uint32_t nstates, bool all);
 
 /* Report an error in the current mode and exit 1. */
-HQ_NORETURN void cli_fail(struct cli *c, const char *fmt, ...)
-    HQ_PRINTF(2, 3);
+HQ_NORETURN void cli_fail(struct cli *c, const char *fmt, ...) HQ_PRINTF(2, 3);
 /* Print JSON (keys starting with '_' removed) in JSON mode. */
 void cli_print_json(struct cli *c, json_t *j);
 /* Print the log lines of a command reply; returns true if any is an error. */

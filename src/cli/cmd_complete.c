@@ -405,8 +405,7 @@ comp_bash(const struct comp *cp, FILE *f)
 	    "complete -o default -F _hq hq\n");
 }
 
-/* ---- zsh -------------------------------------------------------------------
- */
+/* ---- zsh ----------------------------------------------------------------- */
 
 static void
 comp_zsh(const struct comp *cp, FILE *f)

@@ -757,8 +757,7 @@ cmd_journal_report(struct cli *c, int argc, char **argv)
 	return 0;
 }
 
-/* ---- stream, replay -------------------------------------------------------
- */
+/* ---- stream, replay ------------------------------------------------------ */
 
 /* Write NDJSON text as it came, one line per event, and make it visible. */
 static void
@@ -867,8 +866,7 @@ cmd_journal_replay(struct cli *c, int argc, char **argv)
 	return rc;
 }
 
-/* ---- prune, flush ---------------------------------------------------------
- */
+/* ---- prune, flush -------------------------------------------------------- */
 
 static int
 journal_command(struct cli *c, int sub)

@@ -58,8 +58,7 @@ struct ol {
 	size_t ntasks, tasks_cap;
 };
 
-/* ---- reading the directory ------------------------------------------------
- */
+/* ---- reading the directory ----------------------------------------------- */
 
 static int
 ol_name_cmp(const void *a, const void *b)
@@ -339,8 +338,7 @@ ol_gather(struct ol *o, uint32_t job, const struct hq_idset *sel, size_t *n)
 	return out;
 }
 
-/* ---- subcommands ------------------------------------------------------------
- */
+/* ---- subcommands --------------------------------------------------------- */
 
 static void
 ol_summary(struct ol *o)

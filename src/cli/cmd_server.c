@@ -50,13 +50,16 @@ cli_print_server_info(struct cli *c, json_t *info, const char *dir)
 	if (dir != NULL)
 		hq_table_add_row(t,
 		    (const char *const[]){ "Server directory", dir });
-	hq_table_add_row(t, (const char *const[]){ "Server UID",
-				cli_jstr(info, "server_uid") });
-	hq_table_add_row(t, (const char *const[]){ "Client host",
-				cli_jstr(info, "client_host") });
+	hq_table_add_row(t,
+	    (const char *const[]){ "Server UID",
+		cli_jstr(info, "server_uid") });
+	hq_table_add_row(t,
+	    (const char *const[]){ "Client host",
+		cli_jstr(info, "client_host") });
 	hq_table_add_row(t, (const char *const[]){ "Client port", port1 });
-	hq_table_add_row(t, (const char *const[]){ "Worker host",
-				cli_jstr(info, "worker_host") });
+	hq_table_add_row(t,
+	    (const char *const[]){ "Worker host",
+		cli_jstr(info, "worker_host") });
 	hq_table_add_row(t, (const char *const[]){ "Worker port", port2 });
 	hq_table_add_row(t,
 	    (const char *const[]){ "Version", cli_jstr(info, "version") });
@@ -138,18 +141,18 @@ cmd_server_start(struct cli *c, int argc, char **argv)
 	memset(&o, 0, sizeof o);
 	o.server_dir = c->server_dir;
 	o.host = hq_args_get(&a, "host");
-	o.client_port = parse_port(c, "client-port",
-	    hq_args_get(&a, "client-port"));
-	o.worker_port = parse_port(c, "worker-port",
-	    hq_args_get(&a, "worker-port"));
+	o.client_port =
+	    parse_port(c, "client-port", hq_args_get(&a, "client-port"));
+	o.worker_port =
+	    parse_port(c, "worker-port", hq_args_get(&a, "worker-port"));
 	o.journal_path = hq_args_get(&a, "journal");
 	if (o.journal_path != NULL && *o.journal_path == '\0')
 		cli_fail(c, "--journal needs a path");
 	o.access_file = hq_args_get(&a, "access-file");
-	o.disable_client_auth = hq_args_flag(&a,
-	    "disable-client-authentication-and-encryption");
-	o.disable_worker_auth = hq_args_flag(&a,
-	    "disable-worker-authentication-and-encryption");
+	o.disable_client_auth =
+	    hq_args_flag(&a, "disable-client-authentication-and-encryption");
+	o.disable_worker_auth =
+	    hq_args_flag(&a, "disable-worker-authentication-and-encryption");
 	o.journal_recover = hq_args_flag(&a, "journal-recover");
 	if ((v = hq_args_get(&a, "idle-timeout")) != NULL &&
 	    hq_parse_duration(v, &o.idle_timeout_ms, &eb) != 0)
@@ -181,7 +184,8 @@ cmd_server_start(struct cli *c, int argc, char **argv)
 	o.reconnect_grace_ms = 30 * 1000;
 	if ((v = hq_args_get(&a, "reconnect-grace")) != NULL &&
 	    hq_parse_duration(v, &o.reconnect_grace_ms, &eb) != 0)
-		cli_fail(c, "invalid value for '--reconnect-grace': %s", eb.msg);
+		cli_fail(c, "invalid value for '--reconnect-grace': %s",
+		    eb.msg);
 	if ((v = hq_args_get(&a, "journal-map-size")) != NULL &&
 	    hq_parse_u64(v, &o.journal_map_size, &eb) != 0)
 		cli_fail(c, "invalid value for '--journal-map-size': %s",
@@ -209,7 +213,8 @@ cmd_server_stop(struct cli *c, int argc, char **argv)
 	struct hq_smsg r;
 	int i;
 
-	cli_parse(c, &a, no_opts, argc, argv, 0, false, NULL, "Stop the server");
+	cli_parse(c, &a, no_opts, argc, argv, 0, false, NULL,
+	    "Stop the server");
 	cli_connect(c);
 	memset(&m, 0, sizeof m);
 	m.kind = HQ_CMSG_COMMAND;
@@ -241,8 +246,8 @@ cmd_server_info(struct cli *c, int argc, char **argv)
 
 	cli_parse(c, &a, no_opts, argc, argv, 0, false, NULL,
 	    "Show information about the running server");
-	info = cli_query(c, HQ_Q_SERVER_INFO, NULL, NULL, false, NULL, 0,
-	    false);
+	info =
+	    cli_query(c, HQ_Q_SERVER_INFO, NULL, NULL, false, NULL, 0, false);
 	cli_print_server_info(c, info, NULL);
 	json_decref(info);
 	hq_args_fini(&a);

@@ -22,27 +22,43 @@
 
 /* Options allowed in #HQ directives come first (spec 1.5 "task options",
  * plus --name and --max-fails); submit-only options follow. */
-#define TASK_OPTS                                                            \
-	{ "nodes", 0, HQ_OPT_VALUE, "N", "Number of nodes (multi-node task)" }, \
-	    { "cpus", 0, HQ_OPT_VALUE, "REQ", "CPUs per task (\"2\", \"4 scatter\", \"all\")" }, \
-	    { "resource", 0, HQ_OPT_MULTI, "NAME=REQ", "Resource request (repeatable)" }, \
-	    { "time-request", 0, HQ_OPT_VALUE, "TIME", "Minimal remaining worker lifetime" }, \
+#define TASK_OPTS                                                              \
+	{ "nodes", 0, HQ_OPT_VALUE, "N",                                       \
+		"Number of nodes (multi-node task)" },                         \
+	    { "cpus", 0, HQ_OPT_VALUE, "REQ",                                  \
+		    "CPUs per task (\"2\", \"4 scatter\", \"all\")" },         \
+	    { "resource", 0, HQ_OPT_MULTI, "NAME=REQ",                         \
+		    "Resource request (repeatable)" },                         \
+	    { "time-request", 0, HQ_OPT_VALUE, "TIME",                         \
+		    "Minimal remaining worker lifetime" },                     \
 	    { "weight", 0, HQ_OPT_VALUE, "FLOAT", "Resource request weight" }, \
-	    { "pin", 0, HQ_OPT_VALUE, "taskset|omp", "Pin the task to its CPUs" }, \
-	    { "cwd", 0, HQ_OPT_VALUE, "PATH", "Working directory" }, \
-	    { "stdout", 0, HQ_OPT_VALUE, "SPEC", "Path, none, or <path>:rm-if-finished" }, \
-	    { "stderr", 0, HQ_OPT_VALUE, "SPEC", "Path, none, or <path>:rm-if-finished" }, \
-	    { "env", 0, HQ_OPT_MULTI, "KEY=VALUE", "Environment variable (repeatable)" }, \
-	    { "each-line", 0, HQ_OPT_VALUE, "FILE", "One task per line of FILE" }, \
-	    { "from-json", 0, HQ_OPT_VALUE, "FILE", "One task per element of a JSON array" }, \
-	    { "array", 0, HQ_OPT_VALUE, "IDS", "Task ids, e.g. 1-100" }, \
-	    { "priority", 0, HQ_OPT_VALUE, "N", "Higher runs first" }, \
-	    { "time-limit", 0, HQ_OPT_VALUE, "TIME", "Wall-time limit of each task" }, \
-	    { "stream", 0, HQ_OPT_VALUE, "DIR", "Stream outputs into DIR" }, \
-	    { "task-dir", 0, HQ_OPT_FLAG, NULL, "Create a temporary directory per task" }, \
-	    { "crash-limit", 0, HQ_OPT_VALUE, "N", "N, never-restart or unlimited" }, \
-	    { "name", 0, HQ_OPT_VALUE, "NAME", "Name of the job" }, \
-	    { "max-fails", 0, HQ_OPT_VALUE, "N", "Abort the job after more than N failed tasks" }
+	    { "pin", 0, HQ_OPT_VALUE, "taskset|omp",                           \
+		    "Pin the task to its CPUs" },                              \
+	    { "cwd", 0, HQ_OPT_VALUE, "PATH", "Working directory" },           \
+	    { "stdout", 0, HQ_OPT_VALUE, "SPEC",                               \
+		    "Path, none, or <path>:rm-if-finished" },                  \
+	    { "stderr", 0, HQ_OPT_VALUE, "SPEC",                               \
+		    "Path, none, or <path>:rm-if-finished" },                  \
+	    { "env", 0, HQ_OPT_MULTI, "KEY=VALUE",                             \
+		    "Environment variable (repeatable)" },                     \
+	    { "each-line", 0, HQ_OPT_VALUE, "FILE",                            \
+		    "One task per line of FILE" },                             \
+	    { "from-json", 0, HQ_OPT_VALUE, "FILE",                            \
+		    "One task per element of a JSON array" },                  \
+	    { "array", 0, HQ_OPT_VALUE, "IDS", "Task ids, e.g. 1-100" },       \
+	    { "priority", 0, HQ_OPT_VALUE, "N", "Higher runs first" },         \
+	    { "time-limit", 0, HQ_OPT_VALUE, "TIME",                           \
+		    "Wall-time limit of each task" },                          \
+	    { "stream", 0, HQ_OPT_VALUE, "DIR", "Stream outputs into DIR" },   \
+	    { "task-dir", 0, HQ_OPT_FLAG, NULL,                                \
+		    "Create a temporary directory per task" },                 \
+	    { "crash-limit", 0, HQ_OPT_VALUE, "N",                             \
+		    "N, never-restart or unlimited" },                         \
+	    { "name", 0, HQ_OPT_VALUE, "NAME", "Name of the job" },            \
+	{                                                                      \
+		"max-fails", 0, HQ_OPT_VALUE, "N",                             \
+		    "Abort the job after more than N failed tasks"             \
+	}
 
 static const struct hq_opt directive_opts[] = {
 	TASK_OPTS,
@@ -202,8 +218,9 @@ directive_words(struct cli *c, const char *text, size_t len, int *nwords,
 			int k, nv;
 
 			if (hq_split_directive(t + 4, &v, &nv, &eb) != 0)
-				cli_fail(c, "Invalid #HQ directive on line "
-					    "%d: %s",
+				cli_fail(c,
+				    "Invalid #HQ directive on line "
+				    "%d: %s",
 				    lineno + 1, eb.msg);
 			for (k = 0; k < nv; k++) {
 				words = hq_xreallocarray(words, (size_t)n + 2,
@@ -261,8 +278,9 @@ build_resources(struct submit_ctx *s, struct hq_task_desc *d)
 		double w;
 
 		if (hq_parse_f64(x, &w, &eb) != 0 || !(w > 0) || w > 1e9)
-			cli_fail(c, "Invalid weight '%s': must be a number "
-				    "greater than 0",
+			cli_fail(c,
+			    "Invalid weight '%s': must be a number "
+			    "greater than 0",
 			    x);
 		v->weight = (uint32_t)(w * 10000.0 + 0.5);
 		if (v->weight == 0)
@@ -276,11 +294,13 @@ build_resources(struct submit_ctx *s, struct hq_task_desc *d)
 		if (hq_parse_u32(nodes, &v->n_nodes, &eb) != 0)
 			cli_fail(c, "invalid value for '--nodes': %s", eb.msg);
 		if (cpus != NULL)
-			cli_fail(c, "the argument '--nodes <NODES>' cannot be "
-				    "used with '--cpus <CPUS>'");
+			cli_fail(c,
+			    "the argument '--nodes <NODES>' cannot be "
+			    "used with '--cpus <CPUS>'");
 		if (eff(s, "pin") != NULL)
-			cli_fail(c, "the argument '--nodes <NODES>' cannot be "
-				    "used with '--pin <PIN>'");
+			cli_fail(c,
+			    "the argument '--nodes <NODES>' cannot be "
+			    "used with '--pin <PIN>'");
 	}
 	if (cpus != NULL)
 		add_entry(v, c, "cpus", cpus);
@@ -291,8 +311,9 @@ build_resources(struct submit_ctx *s, struct hq_task_desc *d)
 			cli_fail(c, "Invalid --resource '%s': %s", res[i],
 			    eb.msg);
 		if (strcmp(name, "cpus") == 0 && cpus != NULL)
-			cli_fail(c, "--cpus and --resource cpus=... cannot be "
-				    "combined");
+			cli_fail(c,
+			    "--cpus and --resource cpus=... cannot be "
+			    "combined");
 		add_entry(v, c, name, req);
 		free(name);
 		free(req);
@@ -300,8 +321,9 @@ build_resources(struct submit_ctx *s, struct hq_task_desc *d)
 	free(res);
 	if (v->n_nodes > 0) {
 		if (v->n > 0)
-			cli_fail(c, "a multi-node task (--nodes) cannot "
-				    "request resources");
+			cli_fail(c,
+			    "a multi-node task (--nodes) cannot "
+			    "request resources");
 		return;
 	}
 	for (i = 0; i < v->n; i++)
@@ -422,20 +444,23 @@ cmd_submit(struct cli *c, int argc, char **argv)
 	    "Submit a job");
 	s.cli_args = &a;
 	if (a.ntrail == 0)
-		cli_fail(c, "error: the following required arguments were not "
-			    "provided:\n  <COMMANDS>...");
+		cli_fail(c,
+		    "error: the following required arguments were not "
+		    "provided:\n  <COMMANDS>...");
 	ncmd = a.ntrail;
 	cmd = (char **)a.trail;
 	if (hq_args_flag(&a, "wait") && hq_args_flag(&a, "progress"))
-		cli_fail(c, "error: the argument '--wait' cannot be used with "
-			    "'--progress'");
+		cli_fail(c,
+		    "error: the argument '--wait' cannot be used with "
+		    "'--progress'");
 	mode = hq_args_get(&a, "directives");
 	if (mode == NULL)
 		mode = "auto";
 	if (strcmp(mode, "auto") && strcmp(mode, "file") &&
 	    strcmp(mode, "stdin") && strcmp(mode, "off"))
-		cli_fail(c, "invalid value '%s' for '--directives' [possible "
-			    "values: auto, file, stdin, off]",
+		cli_fail(c,
+		    "invalid value '%s' for '--directives' [possible "
+		    "values: auto, file, stdin, off]",
 		    mode);
 	if (strcmp(mode, "stdin") == 0 && !hq_args_flag(&a, "stdin"))
 		cli_fail(c, "--directives=stdin requires --stdin");
@@ -472,8 +497,8 @@ cmd_submit(struct cli *c, int argc, char **argv)
 			tlen = strlen(text);
 		}
 		if (text != NULL) {
-			words = directive_words(c, text, tlen, &ndirw,
-			    &shebang);
+			words =
+			    directive_words(c, text, tlen, &ndirw, &shebang);
 			if (!from_file) {
 				free(shebang);
 				shebang = NULL;
@@ -497,13 +522,14 @@ cmd_submit(struct cli *c, int argc, char **argv)
 		group_src = "cli";
 	else
 		group_src = "dir";
-#define GROUP(name)                                                            \
-	(strcmp(group_src, "cli") == 0 ? hq_args_get(&a, name)                \
+#define GROUP(name)                                            \
+	(strcmp(group_src, "cli") == 0 ? hq_args_get(&a, name) \
 				       : hq_args_get(s.dir_args, name))
 
 	if (GROUP("each-line") && GROUP("from-json"))
-		cli_fail(c, "error: the argument '--each-line <FILE>' cannot "
-			    "be used with '--from-json <FILE>'");
+		cli_fail(c,
+		    "error: the argument '--each-line <FILE>' cannot "
+		    "be used with '--from-json <FILE>'");
 
 	memset(&m, 0, sizeof m);
 	m.kind = HQ_CMSG_SUBMIT;
@@ -516,11 +542,13 @@ cmd_submit(struct cli *c, int argc, char **argv)
 		if (hq_parse_u32(v, &job_id, &eb) != 0)
 			cli_fail(c, "invalid value for '--job': %s", eb.msg);
 		if (eff(&s, "name") != NULL)
-			cli_fail(c, "Parameter --name is not allowed when "
-				    "submitting to an open job.");
+			cli_fail(c,
+			    "Parameter --name is not allowed when "
+			    "submitting to an open job.");
 		if (eff(&s, "max-fails") != NULL)
-			cli_fail(c, "Parameter --max-fails is not allowed "
-				    "when submitting to an open job.");
+			cli_fail(c,
+			    "Parameter --max-fails is not allowed "
+			    "when submitting to an open job.");
 	}
 	m.job_id = job_id;
 	if ((v = eff(&s, "name")) != NULL) {
@@ -550,8 +578,8 @@ cmd_submit(struct cli *c, int argc, char **argv)
 		if (shebang != NULL && s.dir_args != NULL &&
 		    hq_split_directive(shebang, &sw, &nsw, &eb) != 0)
 			nsw = 0;
-		desc->argv = hq_xcalloc((size_t)nsw + ncmd + 1,
-		    sizeof *desc->argv);
+		desc->argv =
+		    hq_xcalloc((size_t)nsw + ncmd + 1, sizeof *desc->argv);
 		for (k = 0; k < nsw; k++)
 			desc->argv[desc->argc++] = hq_xstrdup(sw[k]);
 		for (i = 0; i < ncmd; i++)
@@ -572,7 +600,8 @@ cmd_submit(struct cli *c, int argc, char **argv)
 			if (strcmp(desc->env[k].key, key) == 0)
 				break;
 		if (k < desc->nenv) {
-			hq_warn("Environment variable %s is set more than once; "
+			hq_warn("Environment variable %s is set more than "
+				"once; "
 				"the last value is used",
 			    key);
 			free(desc->env[k].value);
@@ -591,8 +620,9 @@ cmd_submit(struct cli *c, int argc, char **argv)
 	/* Paths. */
 	if ((v = eff(&s, "cwd")) != NULL) {
 		if (hq_ph_contains(v, "CWD"))
-			cli_fail(c, "Working directory path cannot contain the "
-				    "%%{CWD} placeholder");
+			cli_fail(c,
+			    "Working directory path cannot contain the "
+			    "%%{CWD} placeholder");
 		desc->cwd = hq_xstrdup(v);
 	} else {
 		desc->cwd = hq_xstrdup("%{SUBMIT_DIR}");
@@ -628,8 +658,9 @@ cmd_submit(struct cli *c, int argc, char **argv)
 		else if (strcmp(v, "omp") == 0)
 			desc->pin = HQ_PIN_OMP;
 		else
-			cli_fail(c, "invalid value '%s' for '--pin' [possible "
-				    "values: taskset, omp]",
+			cli_fail(c,
+			    "invalid value '%s' for '--pin' [possible "
+			    "values: taskset, omp]",
 			    v);
 	}
 	desc->task_dir = eff_flag(&s, "task-dir");
@@ -640,8 +671,7 @@ cmd_submit(struct cli *c, int argc, char **argv)
 	}
 
 	/* Task ids and entries. */
-	if ((v = GROUP("array")) != NULL &&
-	    hq_parse_idset(v, &ids, &eb) != 0)
+	if ((v = GROUP("array")) != NULL && hq_parse_idset(v, &ids, &eb) != 0)
 		cli_fail(c, "invalid value for '--array': %s", eb.msg);
 	if ((v = GROUP("each-line")) != NULL)
 		entries = entries_from_lines(c, v, &nentries);
@@ -657,8 +687,8 @@ cmd_submit(struct cli *c, int argc, char **argv)
 
 			for (k = 0; k < ids.n; k++)
 				for (j = 0; j < ids.r[k].count; j++) {
-					uint32_t id = ids.r[k].start +
-					    j * ids.r[k].step;
+					uint32_t id =
+					    ids.r[k].start + j * ids.r[k].step;
 
 					if (id >= nentries)
 						break;
@@ -673,8 +703,9 @@ cmd_submit(struct cli *c, int argc, char **argv)
 			entries = sel;
 			nentries = nsel;
 			if (nentries == 0)
-				cli_fail(c, "No task to submit: the array "
-					    "selects no entry");
+				cli_fail(c,
+				    "No task to submit: the array "
+				    "selects no entry");
 		}
 		sub->entries = entries;
 		sub->nentries = nentries;
@@ -690,10 +721,9 @@ cmd_submit(struct cli *c, int argc, char **argv)
 
 	/* Warnings of spec 1.5. */
 	{
-		uint64_t ntasks = nentries ? nentries
-					   : (sub->ids.n
-						     ? hq_idset_count(&sub->ids)
-						     : 1);
+		uint64_t ntasks = nentries
+		    ? nentries
+		    : (sub->ids.n ? hq_idset_count(&sub->ids) : 1);
 		uint64_t files = ntasks *
 		    ((desc->out.kind == HQ_STDIO_FILE) +
 			(desc->err.kind == HQ_STDIO_FILE));
@@ -707,8 +737,8 @@ cmd_submit(struct cli *c, int argc, char **argv)
 			bool cwd_tid = hq_ph_contains(desc->cwd, "TASK_ID");
 
 			for (i = 0; i < 2; i++) {
-				const struct hq_stdio *io = i ? &desc->err
-							      : &desc->out;
+				const struct hq_stdio *io =
+				    i ? &desc->err : &desc->out;
 
 				if (io->kind != HQ_STDIO_FILE)
 					continue;

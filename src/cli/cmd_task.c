@@ -56,8 +56,7 @@ task_upper(const char *s, char *out, size_t size)
 	out[i] = '\0';
 }
 
-/* ---- task descriptions ------------------------------------------------------
- */
+/* ---- task descriptions --------------------------------------------------- */
 
 static void
 desc_policy(struct hq_buf *out, json_t *req)

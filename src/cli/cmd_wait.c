@@ -31,8 +31,8 @@ draw_progress(struct cli *c, const struct hq_wait_progress *w)
 }
 
 int
-cli_wait_jobs(struct cli *c, const struct hq_selector *sel,
-    bool without_close, bool progress)
+cli_wait_jobs(struct cli *c, const struct hq_selector *sel, bool without_close,
+    bool progress)
 {
 	struct hq_cmsg m;
 	struct hq_smsg r;
@@ -94,8 +94,9 @@ cmd_job_wait(struct cli *c, int argc, char **argv)
 	cli_parse(c, &a, wait_opts, argc, argv, 1, false, "<SELECTOR>",
 	    "Wait until jobs finish");
 	if (a.npos < 1)
-		cli_fail(c, "error: the following required arguments were not "
-			    "provided:\n  <SELECTOR>");
+		cli_fail(c,
+		    "error: the following required arguments were not "
+		    "provided:\n  <SELECTOR>");
 	cli_selector(c, a.pos[0], HQ_SEL_ALLOW_LAST | HQ_SEL_ALLOW_ALL, &sel);
 	rc = cli_wait_jobs(c, &sel, hq_args_flag(&a, "without-close"), false);
 	hq_selector_fini(&sel);
@@ -117,8 +118,9 @@ cmd_job_progress(struct cli *c, int argc, char **argv)
 	cli_parse(c, &a, progress_opts, argc, argv, 1, false, "<SELECTOR>",
 	    "Show the progress of jobs until they finish");
 	if (a.npos < 1)
-		cli_fail(c, "error: the following required arguments were not "
-			    "provided:\n  <SELECTOR>");
+		cli_fail(c,
+		    "error: the following required arguments were not "
+		    "provided:\n  <SELECTOR>");
 	cli_selector(c, a.pos[0], HQ_SEL_ALLOW_LAST | HQ_SEL_ALLOW_ALL, &sel);
 	rc = cli_wait_jobs(c, &sel, false, true);
 	hq_selector_fini(&sel);

@@ -30,7 +30,8 @@ static const struct cmd_entry commands[] = {
 	{ "worker start", cmd_worker_start, "Start a worker" },
 	{ "worker stop", cmd_worker_stop, "Stop workers" },
 	{ "worker list", cmd_worker_list, "Display information about workers" },
-	{ "worker info", cmd_worker_info, "Display information about a worker" },
+	{ "worker info", cmd_worker_info,
+	    "Display information about a worker" },
 	{ "worker wait", cmd_worker_wait, "Wait until workers are connected" },
 	{ "worker address", cmd_worker_address, "Print the worker's hostname" },
 	{ "worker hwdetect", cmd_worker_hwdetect,
@@ -105,8 +106,9 @@ usage(const char *prefix)
 	       "[OPTIONS] %s%s<COMMAND>\n\nCommands:\n",
 	    prefix ? prefix : "", prefix ? " " : "");
 	for (e = commands; e->path != NULL; e++)
-		if (plen == 0 || (strncmp(e->path, prefix, plen) == 0 &&
-				     e->path[plen] == ' '))
+		if (plen == 0 ||
+		    (strncmp(e->path, prefix, plen) == 0 &&
+			e->path[plen] == ' '))
 			printf("  %-18s %s\n", e->path + (plen ? plen + 1 : 0),
 			    e->about);
 	printf("\nOptions:\n  --server-dir <PATH>\n  --colors "
@@ -150,7 +152,8 @@ main(int argc, char **argv)
 			continue;
 		}
 		if (a[0] == '-') {
-			if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+			if (strcmp(a, "-V") == 0 ||
+			    strcmp(a, "--version") == 0) {
 				printf("hyperqueue %s\n", HQ_VERSION);
 				rc = 0;
 				goto out;

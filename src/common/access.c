@@ -135,8 +135,7 @@ part_from_json(json_t *o, const char *name, struct hq_access_part *p,
 }
 
 int
-hq_access_from_json(const char *text, struct hq_access *a,
-    struct hq_errbuf *eb)
+hq_access_from_json(const char *text, struct hq_access *a, struct hq_errbuf *eb)
 {
 	json_error_t jerr;
 	json_t *root = json_loads(text, 0, &jerr), *v;
@@ -147,7 +146,8 @@ hq_access_from_json(const char *text, struct hq_access *a,
 		return hq_errf(eb, HQ_EINVAL, "invalid JSON at line %d: %s",
 		    jerr.line, jerr.text);
 	if (!json_is_object(root)) {
-		rc = hq_errf(eb, HQ_EINVAL, "the access record is not an object");
+		rc = hq_errf(eb, HQ_EINVAL,
+		    "the access record is not an object");
 		goto out;
 	}
 	v = json_object_get(root, "version");
@@ -344,8 +344,8 @@ hq_server_dir_new_instance(const char *dir, char **instance,
 		return hq_errf(eb, rc, "cannot create server directory %s: %s",
 		    dir, strerror(-rc));
 	if (chmod(dir, 0700) != 0)
-		return hq_errf(eb, -errno, "cannot set the mode of %s: %s",
-		    dir, strerror(errno));
+		return hq_errf(eb, -errno, "cannot set the mode of %s: %s", dir,
+		    strerror(errno));
 	if ((d = opendir(dir)) == NULL)
 		return hq_errf(eb, -errno, "cannot read %s: %s", dir,
 		    strerror(errno));
@@ -373,8 +373,7 @@ hq_server_dir_new_instance(const char *dir, char **instance,
 }
 
 int
-hq_server_dir_link(const char *dir, const char *instance,
-    struct hq_errbuf *eb)
+hq_server_dir_link(const char *dir, const char *instance, struct hq_errbuf *eb)
 {
 	char *tmp = hq_xprintf("%s/.hq-current.%d", dir, (int)getpid());
 	char *link = hq_xprintf("%s/hq-current", dir);

@@ -12,7 +12,7 @@
 
 #include "common/util.h"
 
-#define HQ_KEY_BYTES 32
+#define HQ_KEY_BYTES	 32
 #define HQ_ACCESS_CLIENT 1
 #define HQ_ACCESS_WORKER 2
 #define HQ_ACCESS_ALL	 3
@@ -47,8 +47,7 @@ int hq_access_from_json(const char *text, struct hq_access *a,
  * holds secret keys) and one whose version differs from ours, with the
  * messages of spec 2.11.
  */
-int hq_access_read(const char *path, struct hq_access *a,
-    struct hq_errbuf *eb);
+int hq_access_read(const char *path, struct hq_access *a, struct hq_errbuf *eb);
 /* Write exclusively with mode 0400. */
 int hq_access_write(const char *path, const struct hq_access *a, int parts,
     struct hq_errbuf *eb);

@@ -28,7 +28,7 @@ enum hq_event_kind {
 /* Transitions carried by HQ_EV_TASK_RUN, for many tasks of one job. */
 enum hq_run_kind {
 	HQ_RUN_ASSIGNED = 0, /* waiting -> sent to worker, new instance */
-	HQ_RUN_STARTED,      /* assigned -> running on worker */
+	HQ_RUN_STARTED,	     /* assigned -> running on worker */
 	HQ_RUN_FINISHED,     /* assigned or running -> finished */
 	HQ_RUN_REQUEUED,     /* assigned or running -> waiting, no crash */
 };

@@ -550,8 +550,7 @@ jf_desc(const struct hq_toml_value *t, const struct jf_ctx *x,
 	return 0;
 }
 
-/* ---- [array] --------------------------------------------------------------
- */
+/* ---- [array] ------------------------------------------------------------- */
 
 static int
 jf_array(const struct hq_toml_value *a, const struct jf_ctx *x,
@@ -597,8 +596,7 @@ jf_array(const struct hq_toml_value *a, const struct jf_ctx *x,
 	return 0;
 }
 
-/* ---- [[task]] -------------------------------------------------------------
- */
+/* ---- [[task]] ------------------------------------------------------------ */
 
 /* Per-task scratch while building a graph submit. */
 struct jf_task {

@@ -51,8 +51,8 @@ hq_log_enabled(enum hq_log_level level)
 	return level <= log_level;
 }
 
-static void log_vwrite(enum hq_log_level, const char *, va_list,
-    const char *) __attribute__((format(printf, 2, 0)));
+static void log_vwrite(enum hq_log_level, const char *, va_list, const char *)
+    __attribute__((format(printf, 2, 0)));
 
 static void
 log_vwrite(enum hq_log_level level, const char *fmt, va_list ap,

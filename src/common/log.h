@@ -29,10 +29,10 @@ void hq_log(enum hq_log_level level, const char *fmt, ...) HQ_PRINTF(2, 3);
 #define hq_error(...) hq_log(HQ_LOG_ERROR, __VA_ARGS__)
 #define hq_warn(...)  hq_log(HQ_LOG_WARN, __VA_ARGS__)
 #define hq_info(...)  hq_log(HQ_LOG_INFO, __VA_ARGS__)
-#define hq_debug(...)                                                          \
-	do {                                                                   \
-		if (hq_log_enabled(HQ_LOG_DEBUG))                              \
-			hq_log(HQ_LOG_DEBUG, __VA_ARGS__);                     \
+#define hq_debug(...)                                      \
+	do {                                               \
+		if (hq_log_enabled(HQ_LOG_DEBUG))          \
+			hq_log(HQ_LOG_DEBUG, __VA_ARGS__); \
 	} while (0)
 
 /* Log and exit(1); hq_fatal appends strerror(errno). Startup code only. */

@@ -64,8 +64,8 @@ hq_idset_contains(const struct hq_idset *s, uint32_t id)
 
 	for (i = 0; i < s->n; i++) {
 		const struct hq_idrange *r = &s->r[i];
-		uint64_t last = (uint64_t)r->start +
-		    (uint64_t)(r->count - 1) * r->step;
+		uint64_t last =
+		    (uint64_t)r->start + (uint64_t)(r->count - 1) * r->step;
 
 		if (id >= r->start && id <= last &&
 		    (id - r->start) % r->step == 0)
@@ -174,8 +174,7 @@ hq_worker_res_copy(struct hq_worker_res *dst, const struct hq_worker_res *src)
 	}
 	dst->ncoupling = src->ncoupling;
 	dst->coupling = src->ncoupling
-	    ? hq_xmemdup(src->coupling,
-		  src->ncoupling * sizeof *src->coupling)
+	    ? hq_xmemdup(src->coupling, src->ncoupling * sizeof *src->coupling)
 	    : NULL;
 }
 
@@ -280,9 +279,8 @@ hq_task_desc_copy(struct hq_task_desc *dst, const struct hq_task_desc *src)
 	dst->cwd = src->cwd ? hq_xstrdup(src->cwd) : NULL;
 	stdio_copy(&dst->out, &src->out);
 	stdio_copy(&dst->err, &src->err);
-	dst->stdin_data = src->stdin_len
-	    ? hq_xmemdup(src->stdin_data, src->stdin_len)
-	    : NULL;
+	dst->stdin_data =
+	    src->stdin_len ? hq_xmemdup(src->stdin_data, src->stdin_len) : NULL;
 	hq_res_request_copy(&dst->req, &src->req);
 }
 

@@ -58,7 +58,7 @@ struct hq_res_entry {
 };
 
 struct hq_res_variant {
-	uint32_t n_nodes; /* > 0: multi-node task, entries empty */
+	uint32_t n_nodes;     /* > 0: multi-node task, entries empty */
 	uint64_t min_time_ms; /* --time-request */
 	uint32_t weight;      /* x10000, default 10000 */
 	uint32_t n;
@@ -78,9 +78,9 @@ void hq_res_request_default(struct hq_res_request *r);
 
 enum hq_pool_kind {
 	HQ_POOL_RANGE = 0, /* indices start..end, labels are the numbers */
-	HQ_POOL_LIST,      /* one group of string labels */
-	HQ_POOL_GROUPS,    /* several groups of string labels */
-	HQ_POOL_SUM,       /* a plain amount */
+	HQ_POOL_LIST,	   /* one group of string labels */
+	HQ_POOL_GROUPS,	   /* several groups of string labels */
+	HQ_POOL_SUM,	   /* a plain amount */
 };
 
 /*
@@ -127,12 +127,12 @@ struct hq_worker_config {
 	struct hq_worker_res res;
 	uint64_t heartbeat_ms;
 	uint64_t idle_timeout_ms; /* 0: none */
-	uint64_t time_limit_ms;   /* lifetime from started_ms; 0: none */
+	uint64_t time_limit_ms;	  /* lifetime from started_ms; 0: none */
 	uint64_t started_ms;
 	char *work_dir;
-	char *on_server_lost; /* stop | finish-running | reconnect */
+	char *on_server_lost;	  /* stop | finish-running | reconnect */
 	uint32_t min_utilization; /* x10000 */
-	char *manager;            /* "" | "PBS" | "SLURM" */
+	char *manager;		  /* "" | "PBS" | "SLURM" */
 	char *allocation_id;
 	uint32_t pid;
 	char *listen_address;
@@ -255,10 +255,12 @@ enum hq_worker_lost_reason {
 	HQ_LOST_SERVER_RESTART,
 };
 
-const char *hq_task_state_name(enum hq_task_state s);    /* "waiting" */
-const char *hq_job_state_name(enum hq_job_state s);      /* "WAITING" */
-const char *hq_lost_reason_name(enum hq_worker_lost_reason r); /* "ConnectionLost" */
-const char *hq_lost_reason_display(enum hq_worker_lost_reason r); /* "CONNECTION LOST" */
+const char *hq_task_state_name(enum hq_task_state s); /* "waiting" */
+const char *hq_job_state_name(enum hq_job_state s);   /* "WAITING" */
+const char *hq_lost_reason_name(
+    enum hq_worker_lost_reason r); /* "ConnectionLost" */
+const char *hq_lost_reason_display(
+    enum hq_worker_lost_reason r); /* "CONNECTION LOST" */
 
 static inline bool
 hq_task_state_done(enum hq_task_state s)

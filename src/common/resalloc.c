@@ -126,8 +126,7 @@ hq_ralloc_fits_total(const struct hq_worker_res *res,
 	return true;
 }
 
-/* ---- group selection ------------------------------------------------------
- */
+/* ---- group selection ----------------------------------------------------- */
 
 /* Fewest groups whose counts add up to k (k > 0); ng + 1 if impossible. */
 static uint32_t
@@ -280,8 +279,7 @@ ralloc_plan_groups(enum hq_policy policy, const uint32_t *fc, uint32_t ng,
 	free(order);
 }
 
-/* ---- one entry --------------------------------------------------------------
- */
+/* ---- one entry ----------------------------------------------------------- */
 
 static void
 ralloc_apply(struct hq_ralloc *a, const struct hq_ralloc_part *part)
@@ -575,8 +573,7 @@ hq_ralloc_try(struct hq_ralloc *a, const struct hq_res_variant *v,
 	return 0;
 }
 
-/* ---- queue passes ---------------------------------------------------------
- */
+/* ---- queue passes -------------------------------------------------------- */
 
 void
 hq_ralloc_pass_begin(const struct hq_ralloc *a, struct hq_ralloc_pass *p)

@@ -13,8 +13,7 @@
 #include "common/fmt.h"
 #include "common/parse.h"
 
-/* ---- names ----------------------------------------------------------------
- */
+/* ---- names --------------------------------------------------------------- */
 
 bool
 hq_res_name_valid(const char *name)
@@ -65,8 +64,7 @@ hq_split_name_value(const char *arg, char **name, char **value,
 	return 0;
 }
 
-/* ---- pool definitions -----------------------------------------------------
- */
+/* ---- pool definitions ---------------------------------------------------- */
 
 /* Parser state for one pool definition. */
 struct pdef {
@@ -503,8 +501,7 @@ out:
 	return rc;
 }
 
-/* ---- worker resources ------------------------------------------------------
- */
+/* ---- worker resources ---------------------------------------------------- */
 
 static int
 res_cmp_pool(const void *a, const void *b)
@@ -563,8 +560,7 @@ out:
 	return rc;
 }
 
-/* ---- coupling ---------------------------------------------------------------
- */
+/* ---- coupling ------------------------------------------------------------ */
 
 /* Parser state for --coupling. */
 struct cpl {

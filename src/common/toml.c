@@ -1478,8 +1478,7 @@ out:
 	return rc;
 }
 
-/* ---- accessors ------------------------------------------------------------
- */
+/* ---- accessors ----------------------------------------------------------- */
 
 enum hq_toml_type
 hq_toml_type(const struct hq_toml_value *v)

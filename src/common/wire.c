@@ -31,7 +31,8 @@ static void *
 ar_alloc(struct arena *a, size_t n)
 {
 	struct arena_block *b = a->head;
-	size_t need = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+	size_t need =
+	    (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
 
 	if (b == NULL || b->cap - b->used < need) {
 		size_t cap = need > 16384 ? need : 16384;
@@ -48,7 +49,7 @@ ar_alloc(struct arena *a, size_t n)
 	return p;
 }
 
-#define AR_NEW(a, T) ((T *)ar_alloc((a), sizeof(T)))
+#define AR_NEW(a, T)	  ((T *)ar_alloc((a), sizeof(T)))
 #define AR_ARRAY(a, T, n) ((T *)ar_alloc((a), sizeof(T) * ((n) ? (n) : 1)))
 
 static void
@@ -205,8 +206,7 @@ enc_selector(struct arena *a, const struct hq_selector *s)
 }
 
 static int
-dec_selector(const Hq__Selector *m, struct hq_selector *s,
-    struct hq_errbuf *eb)
+dec_selector(const Hq__Selector *m, struct hq_selector *s, struct hq_errbuf *eb)
 {
 	memset(s, 0, sizeof *s);
 	if (m == NULL)
@@ -267,7 +267,8 @@ dec_request(Hq__ResVariant *const *vs, size_t n, struct hq_res_request *r,
 
 	memset(r, 0, sizeof *r);
 	if (n == 0)
-		return hq_errf(eb, HQ_EPROTO, "resource request has no variant");
+		return hq_errf(eb, HQ_EPROTO,
+		    "resource request has no variant");
 	r->n = (uint32_t)n;
 	r->v = hq_xcalloc(n, sizeof *r->v);
 	for (i = 0; i < n; i++) {
@@ -391,8 +392,8 @@ dec_desc(const Hq__TaskDesc *m, struct hq_task_desc *d, struct hq_errbuf *eb)
 	    (rc = dec_stdio(m->err, &d->err, eb)))
 		goto fail;
 	if (m->stdin_data.len > 0) {
-		d->stdin_data = hq_xmemdup(m->stdin_data.data,
-		    m->stdin_data.len);
+		d->stdin_data =
+		    hq_xmemdup(m->stdin_data.data, m->stdin_data.len);
 		d->stdin_len = (uint32_t)m->stdin_data.len;
 	}
 	if ((rc = dec_request(m->variants, m->n_variants, &d->req, eb)))
@@ -468,8 +469,7 @@ dec_submit(const Hq__Submit *m, struct hq_submit *s, struct hq_errbuf *eb)
 	s->nentries = (uint32_t)m->n_entries;
 	s->entries = hq_xcalloc(m->n_entries, sizeof *s->entries);
 	for (i = 0; i < m->n_entries; i++)
-		if ((rc = dec_str(&m->entries[i], &s->entries[i], "entry",
-			 eb)))
+		if ((rc = dec_str(&m->entries[i], &s->entries[i], "entry", eb)))
 			goto fail;
 	s->ntasks = (uint32_t)m->n_tasks;
 	s->tasks = hq_xcalloc(m->n_tasks, sizeof *s->tasks);
@@ -577,8 +577,8 @@ dec_wres(const Hq__WorkerResources *m, struct hq_worker_res *r,
 				goto fail;
 		if (pm->n_group_start > 0) {
 			p->ngroups = (uint32_t)pm->n_group_start - 1;
-			p->group_start = dup_u32(pm->group_start,
-			    pm->n_group_start);
+			p->group_start =
+			    dup_u32(pm->group_start, pm->n_group_start);
 			for (j = 0; j < pm->n_group_start; j++)
 				if (p->group_start[j] > p->nlabels ||
 				    (j > 0 &&
@@ -668,8 +668,8 @@ hq_taskrefs_push(struct hq_taskrefs *r, uint32_t job, uint32_t task,
 		r->cap = r->cap ? r->cap * 2 : 64;
 		r->job = hq_xreallocarray(r->job, r->cap, sizeof *r->job);
 		r->task = hq_xreallocarray(r->task, r->cap, sizeof *r->task);
-		r->instance = hq_xreallocarray(r->instance, r->cap,
-		    sizeof *r->instance);
+		r->instance =
+		    hq_xreallocarray(r->instance, r->cap, sizeof *r->instance);
 	}
 	r->job[r->n] = job;
 	r->task[r->n] = task;
@@ -712,7 +712,8 @@ dec_refs(const Hq__TaskRefs *m, struct hq_taskrefs *r, struct hq_errbuf *eb)
 	if (m == NULL)
 		return 0;
 	if (m->n_job != m->n_task || m->n_job != m->n_instance)
-		return hq_errf(eb, HQ_EPROTO, "task references of unequal length");
+		return hq_errf(eb, HQ_EPROTO,
+		    "task references of unequal length");
 	r->n = r->cap = (uint32_t)m->n_job;
 	r->job = dup_u32(m->job, m->n_job);
 	r->task = dup_u32(m->task, m->n_task);
@@ -1295,8 +1296,8 @@ hq_wire_decode_smsg(const uint8_t *p, size_t len, struct hq_smsg *m,
 			m->lines[i].level = lv > HQ_LINE_ERROR
 			    ? HQ_LINE_ERROR
 			    : (enum hq_logline_level)lv;
-			m->lines[i].text = dup_pstr(
-			    msg->command->lines[i]->text);
+			m->lines[i].text =
+			    dup_pstr(msg->command->lines[i]->text);
 		}
 		break;
 	case HQ__SERVER_TO_CLIENT__MSG_PROGRESS:
@@ -1318,8 +1319,8 @@ hq_wire_decode_smsg(const uint8_t *p, size_t len, struct hq_smsg *m,
 		m->n_task = msg->notification->task_id;
 		m->n_worker = msg->notification->worker_id;
 		m->n_msg_len = msg->notification->message.len;
-		m->n_msg = hq_xmemdup(msg->notification->message.data,
-		    m->n_msg_len);
+		m->n_msg =
+		    hq_xmemdup(msg->notification->message.data, m->n_msg_len);
 		break;
 	default:
 		rc = hq_errf(eb, HQ_EPROTO, "empty server message");
@@ -1476,8 +1477,8 @@ hq_wire_decode_wmsg(const uint8_t *p, size_t len, struct hq_wmsg *m,
 			break;
 		}
 		m->nvariant = (uint32_t)msg->started->n_variant;
-		m->variant = dup_u32(msg->started->variant,
-		    msg->started->n_variant);
+		m->variant =
+		    dup_u32(msg->started->variant, msg->started->n_variant);
 		break;
 	case HQ__WORKER_MESSAGE__MSG_FINISHED:
 		m->kind = HQ_WMSG_FINISHED;
@@ -1501,8 +1502,8 @@ hq_wire_decode_wmsg(const uint8_t *p, size_t len, struct hq_wmsg *m,
 		m->job = msg->notify->job;
 		m->task = msg->notify->task;
 		m->message_len = msg->notify->message.len;
-		m->message = hq_xmemdup(msg->notify->message.data,
-		    m->message_len);
+		m->message =
+		    hq_xmemdup(msg->notify->message.data, m->message_len);
 		break;
 	default:
 		rc = hq_errf(eb, HQ_EPROTO, "empty worker message");
@@ -1591,10 +1592,10 @@ hq_wire_encode_vmsg(const struct hq_vmsg *m, struct hq_buf *out)
 		}
 		if (m->entries != NULL) {
 			as->n_entries = as->n_has_entry = m->refs.n;
-			as->entries = AR_ARRAY(&a, ProtobufCBinaryData,
-			    m->refs.n);
-			as->has_entry = AR_ARRAY(&a, protobuf_c_boolean,
-			    m->refs.n);
+			as->entries =
+			    AR_ARRAY(&a, ProtobufCBinaryData, m->refs.n);
+			as->has_entry =
+			    AR_ARRAY(&a, protobuf_c_boolean, m->refs.n);
 			for (i = 0; i < m->refs.n; i++) {
 				as->entries[i] = bin_str(m->entries[i]);
 				as->has_entry[i] = m->entries[i] != NULL;
@@ -1981,8 +1982,8 @@ hq_wire_decode_event(const uint8_t *p, size_t len, struct hq_event *ev,
 	switch (msg->kind_case) {
 	case HQ__EVENT__KIND_SERVER_STARTED:
 		ev->kind = HQ_EV_SERVER_STARTED;
-		ev->u.started.server_uid = dup_pstr(
-		    msg->server_started->server_uid);
+		ev->u.started.server_uid =
+		    dup_pstr(msg->server_started->server_uid);
 		ev->u.started.pid = msg->server_started->pid;
 		ev->u.started.host = dup_pstr(msg->server_started->host);
 		break;
@@ -2032,8 +2033,8 @@ hq_wire_decode_event(const uint8_t *p, size_t len, struct hq_event *ev,
 		ev->u.run.job = msg->task_run->job;
 		ev->u.run.worker = msg->task_run->worker;
 		ev->u.run.n = ev->u.run.cap = (uint32_t)msg->task_run->n_tasks;
-		ev->u.run.tasks = dup_u32(msg->task_run->tasks,
-		    msg->task_run->n_tasks);
+		ev->u.run.tasks =
+		    dup_u32(msg->task_run->tasks, msg->task_run->n_tasks);
 		if (msg->task_run->n_variants != 0) {
 			if (msg->task_run->n_variants !=
 			    msg->task_run->n_tasks) {
@@ -2144,14 +2145,15 @@ hq_wire_encode_alloc_params(const struct hq_alloc_params *p, struct hq_buf *out)
 }
 
 int
-hq_wire_decode_wconfig(const uint8_t *p, size_t len,
-    struct hq_worker_config *c, struct hq_errbuf *eb)
+hq_wire_decode_wconfig(const uint8_t *p, size_t len, struct hq_worker_config *c,
+    struct hq_errbuf *eb)
 {
 	Hq__WorkerConfig *m = hq__worker_config__unpack(NULL, len, p);
 	int rc;
 
 	if (m == NULL)
-		return hq_errf(eb, HQ_EPROTO, "undecodable worker configuration");
+		return hq_errf(eb, HQ_EPROTO,
+		    "undecodable worker configuration");
 	rc = dec_wconfig(m, c, eb);
 	hq__worker_config__free_unpacked(m, NULL);
 	return rc;

@@ -17,9 +17,10 @@
 #include "common/util.h"
 
 /* Frame size limits (bytes of one message). */
-#define HQ_MAX_FRAME_CLIENT_IN	(256u << 20) /* requests to the server */
-#define HQ_MAX_FRAME_CLIENT_OUT (1024u << 20) /* replies (job info of 1M tasks) */
-#define HQ_MAX_FRAME_WORKER	(64u << 20)
+#define HQ_MAX_FRAME_CLIENT_IN (256u << 20) /* requests to the server */
+#define HQ_MAX_FRAME_CLIENT_OUT \
+	(1024u << 20) /* replies (job info of 1M tasks) */
+#define HQ_MAX_FRAME_WORKER (64u << 20)
 
 /* Task instance references as parallel arrays (hot path: packed). */
 struct hq_taskrefs {
@@ -260,9 +261,10 @@ struct hq_vmsg {
 	char *stream_dir;
 	/* assign, cancel */
 	struct hq_taskrefs refs;
-	uint32_t *descs;  /* per task (assign) */
+	uint32_t *descs;    /* per task (assign) */
 	uint32_t *variants; /* per task (assign); NULL: all 0 */
-	char **entries;   /* per task, NULL when it has none; NULL array if none */
+	char *
+	    *entries; /* per task, NULL when it has none; NULL array if none */
 	/* assign of one multi-node task: hostnames of its nodes, root first */
 	uint32_t nhosts;
 	char **hosts;

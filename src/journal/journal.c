@@ -30,7 +30,7 @@
 #define JOURNAL_LINK	    HQ_JOURNAL_LINK_LEN
 #define JOURNAL_CHAIN_VAL   (8 + JOURNAL_LINK)
 /* A checkpoint value: chain link || SHA-256 of the snapshot || snapshot. */
-#define JOURNAL_CKPT_HDR    (2 * JOURNAL_LINK)
+#define JOURNAL_CKPT_HDR (2 * JOURNAL_LINK)
 
 struct journal_meta {
 	char *key;
@@ -279,7 +279,8 @@ journal_put_ckpt(MDB_txn *txn, MDB_dbi dbi, uint64_t seq, const uint8_t *link,
 	    n != JOURNAL_LINK)
 		return EIO;
 	if (c->len > 0)
-		memcpy((uint8_t *)v.mv_data + JOURNAL_CKPT_HDR, c->snap, c->len);
+		memcpy((uint8_t *)v.mv_data + JOURNAL_CKPT_HDR, c->snap,
+		    c->len);
 	return 0;
 }
 
@@ -1400,8 +1401,8 @@ hq_journal_verify_chain(struct hq_journal *j, uint64_t *bad_seq,
 }
 
 int
-hq_journal_verify_tail(struct hq_journal *j, uint64_t from,
-    uint64_t *bad_seq, struct hq_errbuf *eb)
+hq_journal_verify_tail(struct hq_journal *j, uint64_t from, uint64_t *bad_seq,
+    struct hq_errbuf *eb)
 {
 	return journal_verify(j, from, bad_seq, eb);
 }

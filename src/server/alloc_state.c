@@ -63,8 +63,7 @@ hq_alloc_state_destroy(struct hq_alloc_state *as)
 	free(as);
 }
 
-/* ---- lookups --------------------------------------------------------------
- */
+/* ---- lookups ------------------------------------------------------------- */
 
 static int
 queue_index(const struct hq_alloc_state *as, uint32_t id)
@@ -158,8 +157,7 @@ hq_alloc_status_name(enum hq_alloc_status s)
 	return "unknown";
 }
 
-/* ---- events ----------------------------------------------------------------
- */
+/* ---- events -------------------------------------------------------------- */
 
 /*
  * The resources named by --cpus/--resource: a partial description (other
@@ -351,8 +349,7 @@ hq_alloc_state_apply(struct hq_alloc_state *as, const struct hq_event *ev,
 	return 0;
 }
 
-/* ---- workers ---------------------------------------------------------------
- */
+/* ---- workers ------------------------------------------------------------- */
 
 static struct hq_alloc_worker *
 allocation_worker(struct hq_allocation *a, uint32_t worker_id)
@@ -465,8 +462,7 @@ hq_alloc_state_worker_lost(struct hq_alloc_state *as, uint32_t worker_id,
 	}
 }
 
-/* ---- checkpoints ------------------------------------------------------------
- */
+/* ---- checkpoints --------------------------------------------------------- */
 
 /*
  * Layout: "HQALLOC" version next_queue_id nqueues, then per queue: id,

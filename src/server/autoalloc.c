@@ -101,8 +101,7 @@ struct autoalloc {
 
 static void aa_kick(struct autoalloc *aa);
 
-/* ---- tuning -----------------------------------------------------------------
- */
+/* ---- tuning -------------------------------------------------------------- */
 
 static uint64_t
 aa_env_ms(const char *name, uint64_t dflt)

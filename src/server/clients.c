@@ -21,8 +21,8 @@
 #include "server/server.h"
 
 static void client_on_ready(struct hq_conn *c, void *arg);
-static void client_on_frame(struct hq_conn *c, const uint8_t *data,
-    size_t len, void *arg);
+static void client_on_frame(struct hq_conn *c, const uint8_t *data, size_t len,
+    void *arg);
 static void client_on_close(struct hq_conn *c, const char *why, void *arg);
 
 static const struct hq_conn_cbs client_cbs = {
@@ -112,8 +112,8 @@ clients_close_all(struct server *s)
 /* ---- selectors ----------------------------------------------------------- */
 
 uint32_t *
-query_select_jobs(struct server *s, const struct hq_selector *sel,
-    uint32_t *n, uint32_t **missing, uint32_t *nmissing)
+query_select_jobs(struct server *s, const struct hq_selector *sel, uint32_t *n,
+    uint32_t **missing, uint32_t *nmissing)
 {
 	uint32_t *out = NULL, cap = 0, i, k, last;
 
@@ -160,7 +160,7 @@ query_select_jobs(struct server *s, const struct hq_selector *sel,
 	return out;
 }
 
-/* ---- submit ---------------------------------------------------------------- */
+/* ---- submit -------------------------------------------------------------- */
 
 static bool
 has_cycle(const struct hq_submit *sub)
@@ -229,7 +229,8 @@ validate_desc(const struct hq_task_desc *d, struct hq_errbuf *eb)
 	if (d->argc == 0 || d->argv[0][0] == '\0')
 		return hq_errf(eb, HQ_EINVAL, "the task has no command");
 	if (d->req.n == 0)
-		return hq_errf(eb, HQ_EINVAL, "the task has no resource request");
+		return hq_errf(eb, HQ_EINVAL,
+		    "the task has no resource request");
 	for (i = 0; i < d->req.n; i++) {
 		const struct hq_res_variant *v = &d->req.v[i];
 
@@ -497,7 +498,8 @@ client_job_open(struct server *s, struct client *cl, struct hq_cmsg *m)
 	reply_job_id(s, cl, id);
 }
 
-/* ---- queries ------------------------------------------------------------------ */
+/* ---- queries
+ * ------------------------------------------------------------------ */
 
 static void
 reply_json(struct server *s, struct client *cl, json_t *j)
@@ -573,7 +575,8 @@ client_query(struct server *s, struct client *cl, struct hq_cmsg *m)
 	reply_json(s, cl, j);
 }
 
-/* ---- commands -------------------------------------------------------------------- */
+/* ---- commands
+ * -------------------------------------------------------------------- */
 
 static bool
 state_in(const struct hq_cmsg *m, const char *name, const char *const *dflt)
@@ -595,7 +598,8 @@ state_in(const struct hq_cmsg *m, const char *name, const char *const *dflt)
 static void
 cmd_cancel(struct server *s, struct hq_cmsg *m, struct hq_smsg *r)
 {
-	uint32_t *jobs, n, *missing, nmissing, i, *cancel = NULL, nc = 0, cc = 0;
+	uint32_t *jobs, n, *missing, nmissing, i, *cancel = NULL, nc = 0,
+						  cc = 0;
 	struct hq_event ev;
 
 	jobs = query_select_jobs(s, &m->sel, &n, &missing, &nmissing);
@@ -604,8 +608,8 @@ cmd_cancel(struct server *s, struct hq_cmsg *m, struct hq_smsg *r)
 		    "Canceling job %u failed; job not found", missing[i]);
 	for (i = 0; i < n; i++) {
 		struct hq_job *job = hq_state_job(s->st, jobs[i]);
-		uint32_t active = job->counts[HQ_TASK_WAITING] +
-		    job->counts[HQ_TASK_RUNNING];
+		uint32_t active =
+		    job->counts[HQ_TASK_WAITING] + job->counts[HQ_TASK_RUNNING];
 
 		if (active == 0) {
 			if (m->sel.kind != HQ_SEL_ALL)
@@ -643,7 +647,7 @@ cmd_forget(struct server *s, struct hq_cmsg *m, struct hq_smsg *r)
 	static const char *const dflt[] = { "finished", "failed", "aborted",
 		"canceled", NULL };
 	uint32_t *jobs, n, *missing, nmissing, i, *forget = NULL, nf = 0,
-	    fc = 0;
+						  fc = 0;
 	struct hq_event ev;
 
 	jobs = query_select_jobs(s, &m->sel, &n, &missing, &nmissing);
@@ -689,7 +693,7 @@ static void
 cmd_close(struct server *s, struct hq_cmsg *m, struct hq_smsg *r)
 {
 	uint32_t *jobs, n, *missing, nmissing, i, *close_ids = NULL, ncl = 0,
-	    ccap = 0;
+						  ccap = 0;
 	struct hq_event ev;
 
 	jobs = query_select_jobs(s, &m->sel, &n, &missing, &nmissing);
@@ -750,8 +754,8 @@ cmd_worker_stop(struct server *s, struct hq_cmsg *m, struct hq_smsg *r)
 	}
 	for (i = 0; i < m->sel.ids.n; i++)
 		for (k = 0; k < m->sel.ids.r[i].count && k < 100000; k++) {
-			uint32_t id = m->sel.ids.r[i].start +
-			    k * m->sel.ids.r[i].step;
+			uint32_t id =
+			    m->sel.ids.r[i].start + k * m->sel.ids.r[i].step;
 			struct hq_sworker *w = hq_state_worker(s->st, id);
 
 			if (w == NULL) {
@@ -831,7 +835,8 @@ client_command(struct server *s, struct client *cl, struct hq_cmsg *m)
 	}
 }
 
-/* ---- waiting ------------------------------------------------------------------------ */
+/* ---- waiting
+ * ------------------------------------------------------------------------ */
 
 static void
 waiter_progress(struct server *s, const struct waiter *w,
@@ -988,11 +993,11 @@ client_wait(struct server *s, struct client *cl, struct hq_cmsg *m)
 	waiter_send(s, w);
 }
 
-/* ---- dispatch ------------------------------------------------------------------------- */
+/* ---- dispatch
+ * ------------------------------------------------------------------------- */
 
 static void
-client_on_frame(struct hq_conn *c, const uint8_t *data, size_t len,
-    void *arg)
+client_on_frame(struct hq_conn *c, const uint8_t *data, size_t len, void *arg)
 {
 	struct client *cl = arg;
 	struct server *s = cl->s;
@@ -1007,7 +1012,8 @@ client_on_frame(struct hq_conn *c, const uint8_t *data, size_t len,
 	}
 	if (!cl->hello_done) {
 		if (m.kind != HQ_CMSG_HELLO) {
-			hq_warn("client %s: no hello; closing", hq_conn_peer(c));
+			hq_warn("client %s: no hello; closing",
+			    hq_conn_peer(c));
 			hq_conn_abort(c, "no hello");
 		} else if (m.protocol_version != HQ_PROTOCOL_VERSION ||
 		    strcmp(m.version ? m.version : "", HQ_VERSION) != 0) {

@@ -105,13 +105,13 @@ jstream_pump(struct server *s)
 		    hq_conn_queued_bytes(cl->conn) > PUMP_MAX_QUEUED)
 			continue;
 		if (cl->hist_next <= durable) {
-			uint64_t to = HQ_MIN(durable,
-			    cl->hist_next + PUMP_RECORDS - 1);
+			uint64_t to =
+			    HQ_MIN(durable, cl->hist_next + PUMP_RECORDS - 1);
 
 			p.f = open_memstream(&buf, &len);
 			p.last = 0;
-			hq_journal_foreach(s->journal, cl->hist_next, to, pump_cb,
-			    &p);
+			hq_journal_foreach(s->journal, cl->hist_next, to,
+			    pump_cb, &p);
 			fclose(p.f);
 			cl->hist_next = to + 1;
 			if (len > 0)

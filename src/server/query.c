@@ -52,7 +52,7 @@ query_server_info(struct server *s)
 				 : json_null());
 }
 
-/* ---- jobs ------------------------------------------------------------------- */
+/* ---- jobs ---------------------------------------------------------------- */
 
 static json_t *
 job_info_json(const struct hq_job *job)
@@ -131,8 +131,7 @@ request_json(const struct hq_res_request *r)
 			if (v->e[j].policy == HQ_POLICY_ALL)
 				req = json_string("All");
 			else
-				req = json_pack("{s:I}",
-				    policy[v->e[j].policy],
+				req = json_pack("{s:I}", policy[v->e[j].policy],
 				    (json_int_t)v->e[j].amount);
 			json_array_append_new(entries,
 			    json_pack("{s:s, s:o}", "resource", v->e[j].name,
@@ -179,8 +178,8 @@ desc_json(const struct hq_task_desc *d)
 	for (i = 0; i < d->nenv; i++)
 		json_object_set_new(env, d->env[i].key,
 		    json_string(d->env[i].value));
-	prog = json_pack("{s:o, s:o, s:s, s:o, s:o}", "args", args, "env",
-	    env, "cwd", d->cwd ? d->cwd : "", "stdout",
+	prog = json_pack("{s:o, s:o, s:s, s:o, s:o}", "args", args, "env", env,
+	    "cwd", d->cwd ? d->cwd : "", "stdout",
 	    stdio_json(&d->out, d->out.path ? d->out.path : HQ_DEFAULT_STDOUT),
 	    "stderr",
 	    stdio_json(&d->err, d->err.path ? d->err.path : HQ_DEFAULT_STDERR));
@@ -268,8 +267,10 @@ query_task_json(struct server *s, const struct hq_job *job, uint32_t idx,
 		hq_task_paths_resolve(&p, jd->d, job->id, t->id, t->instance,
 		    js->s.submit_dir, s->access.server_uid);
 		json_object_set_new(o, "cwd", json_string(p.cwd));
-		json_object_set_new(o, "stdout", stdio_json(&jd->d->out, p.out));
-		json_object_set_new(o, "stderr", stdio_json(&jd->d->err, p.err));
+		json_object_set_new(o, "stdout",
+		    stdio_json(&jd->d->out, p.out));
+		json_object_set_new(o, "stderr",
+		    stdio_json(&jd->d->err, p.err));
 		hq_task_paths_fini(&p);
 	}
 	if (hq_job_task_nodes(job, idx, &nnodes) != NULL &&
@@ -386,8 +387,8 @@ cmp_task_id(const void *a, const void *b, void *arg)
 }
 
 static json_t *
-tasks_json(struct server *s, const struct hq_job *job,
-    const struct hq_cmsg *m, bool detail)
+tasks_json(struct server *s, const struct hq_job *job, const struct hq_cmsg *m,
+    bool detail)
 {
 	json_t *arr = json_array();
 	uint32_t n, i, *idx = select_tasks(job, m, &n);
@@ -395,8 +396,8 @@ tasks_json(struct server *s, const struct hq_job *job,
 	if (!job->dense)
 		qsort_r(idx, n, sizeof *idx, cmp_task_id, (void *)job);
 	for (i = 0; i < n; i++)
-		json_array_append_new(arr, query_task_json(s, job, idx[i],
-					       detail));
+		json_array_append_new(arr,
+		    query_task_json(s, job, idx[i], detail));
 	free(idx);
 	return arr;
 }
@@ -441,8 +442,8 @@ query_job_info(struct server *s, const struct hq_cmsg *m)
 				continue;
 			hq_u32map_put(&seen, t->worker, 1);
 			{
-				struct hq_sworker *w = hq_state_worker(s->st,
-				    t->worker);
+				struct hq_sworker *w =
+				    hq_state_worker(s->st, t->worker);
 
 				json_array_append_new(workers,
 				    json_string(w && w->cfg.hostname
@@ -456,8 +457,7 @@ query_job_info(struct server *s, const struct hq_cmsg *m)
 		    job->has_max_fails ? json_integer(job->max_fails)
 				       : json_null(),
 		    "started_at", json_time(job->submitted_ms), "finished_at",
-		    json_time(job_finished_ms(job)),
-		    "submits", subs, "tasks",
+		    json_time(job_finished_ms(job)), "submits", subs, "tasks",
 		    m->all ? tasks_json(s, job, m, false) : json_array());
 		json_object_set_new(o, "_workers", workers);
 		json_object_set_new(o, "_submit_dir",
@@ -489,7 +489,8 @@ query_job_info(struct server *s, const struct hq_cmsg *m)
 		for (i = 0; i < nmissing; i++)
 			json_array_append_new(miss, json_integer(missing[i]));
 		/* The client logs these; the array stays the spec's shape. */
-		json_array_append_new(arr, json_pack("{s:o}", "_missing", miss));
+		json_array_append_new(arr,
+		    json_pack("{s:o}", "_missing", miss));
 	}
 	free(jobs);
 	free(missing);
@@ -567,7 +568,8 @@ query_job_outputs(struct server *s, const struct hq_cmsg *m, char **err)
 	return query_task_list(s, m, err);
 }
 
-/* ---- workers ----------------------------------------------------------------- */
+/* ---- workers
+ * ----------------------------------------------------------------- */
 
 static json_t *
 worker_json(struct server *s, const struct hq_sworker *w, bool runtime)
@@ -587,7 +589,8 @@ worker_json(struct server *s, const struct hq_sworker *w, bool runtime)
 		    json_pack("{s:s, s:s}", "manager",
 			strcasecmp(w->cfg.manager, "PBS") == 0 ? "PBS"
 							       : "Slurm",
-			"id", w->cfg.allocation_id ? w->cfg.allocation_id : ""));
+			"id",
+			w->cfg.allocation_id ? w->cfg.allocation_id : ""));
 	else
 		json_object_set_new(o, "allocation", json_null());
 	if (runtime && w->online && w->mn_job != 0) {
@@ -635,8 +638,8 @@ worker_json(struct server *s, const struct hq_sworker *w, bool runtime)
 		hq_buf_fini(&b);
 	}
 	json_object_set_new(o, "_manager",
-	    json_string(w->cfg.manager && *w->cfg.manager ? w->cfg.manager
-							  : "None"));
+	    json_string(
+		w->cfg.manager && *w->cfg.manager ? w->cfg.manager : "None"));
 	json_object_set_new(o, "_manager_job_id",
 	    json_string(w->cfg.allocation_id && *w->cfg.allocation_id
 		    ? w->cfg.allocation_id
@@ -696,7 +699,8 @@ query_worker_info(struct server *s, const struct hq_cmsg *m)
 			}
 	}
 	if (json_array_size(miss) > 0)
-		json_array_append_new(arr, json_pack("{s:o}", "_missing", miss));
+		json_array_append_new(arr,
+		    json_pack("{s:o}", "_missing", miss));
 	else
 		json_decref(miss);
 	return arr;

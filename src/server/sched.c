@@ -35,8 +35,8 @@ time_ok(const struct hq_sworker *w, const struct hq_res_variant *v,
 }
 
 bool
-hq_sched_variant_possible(const struct hq_state *st,
-    const struct hq_sworker *w, uint32_t rqid, uint32_t vi, uint64_t now_ms)
+hq_sched_variant_possible(const struct hq_state *st, const struct hq_sworker *w,
+    uint32_t rqid, uint32_t vi, uint64_t now_ms)
 {
 	const struct hq_rq *rq = &st->rqs[rqid];
 	const struct hq_res_variant *v = &rq->req.v[vi];
@@ -60,8 +60,8 @@ hq_sched_variant_possible(const struct hq_state *st,
 	for (j = 0; j < v->n; j++) {
 		uint64_t total = hq_sworker_total(w, rq->rid[vi][j]);
 
-		if (total == 0 || (v->e[j].policy != HQ_POLICY_ALL &&
-				      v->e[j].amount > total))
+		if (total == 0 ||
+		    (v->e[j].policy != HQ_POLICY_ALL && v->e[j].amount > total))
 			return false;
 	}
 	return true;
@@ -80,9 +80,8 @@ variant_fits(const struct hq_state *st, const struct hq_sworker *w,
 		uint32_t rid = rq->rid[vi][j];
 		uint64_t total = hq_sworker_total(w, rid);
 		uint64_t u = rid < w->nres ? used[rid] : 0;
-		uint64_t amount = v->e[j].policy == HQ_POLICY_ALL
-		    ? total
-		    : v->e[j].amount;
+		uint64_t amount =
+		    v->e[j].policy == HQ_POLICY_ALL ? total : v->e[j].amount;
 
 		if (u + amount > total * layers)
 			return false;
@@ -154,13 +153,13 @@ cursor_peek(const struct hq_state *st, struct cursor *c, uint32_t *job,
 struct round {
 	const struct hq_state *st;
 	uint64_t now;
-	uint32_t layers;	 /* the most any worker takes */
-	uint32_t default_layers; /* for workers without their own limit */
+	uint32_t layers;	      /* the most any worker takes */
+	uint32_t default_layers;      /* for workers without their own limit */
 	const struct hq_sworker **ws; /* usable workers, by id */
 	uint32_t nw, nres;
-	uint64_t *used;		   /* nw x nres: committed amounts */
-	uint32_t *nplanned;	   /* per worker: assignments in this round */
-	uint8_t *flag;		   /* per worker: W_* */
+	uint64_t *used;	    /* nw x nres: committed amounts */
+	uint32_t *nplanned; /* per worker: assignments in this round */
+	uint8_t *flag;	    /* per worker: W_* */
 	int32_t *hold_prio; /* per held worker: the holding task's order */
 	uint32_t *hold_job;
 	struct cursor *cur;	   /* per bucket */

@@ -20,8 +20,8 @@
 
 #include "common/log.h"
 #include "common/version.h"
-#include "server/snapshot.h"
 #include "server/autoalloc.h"
+#include "server/snapshot.h"
 
 /* ---- mutation path ---------------------------------------------------- */
 
@@ -68,8 +68,7 @@ server_seq(struct server *s)
 }
 
 int
-server_emit(struct server *s, const struct hq_event *ev,
-    struct hq_errbuf *eb)
+server_emit(struct server *s, const struct hq_event *ev, struct hq_errbuf *eb)
 {
 	struct hq_errbuf local;
 	int rc;
@@ -133,15 +132,15 @@ server_emit_run(struct server *s, enum hq_run_kind kind, uint32_t job,
 		s->run.u.run.tasks = hq_xreallocarray(s->run.u.run.tasks, ncap,
 		    sizeof *s->run.u.run.tasks);
 		if (s->run.u.run.variants != NULL)
-			s->run.u.run.variants = hq_xreallocarray(
-			    s->run.u.run.variants, ncap,
-			    sizeof *s->run.u.run.variants);
+			s->run.u.run.variants =
+			    hq_xreallocarray(s->run.u.run.variants, ncap,
+				sizeof *s->run.u.run.variants);
 		s->run.u.run.cap = ncap;
 	}
 	if (variant != 0 && s->run.u.run.variants == NULL)
 		/* Variants only when one differs from 0: zeroed so far. */
-		s->run.u.run.variants = hq_xcalloc(s->run.u.run.cap,
-		    sizeof *s->run.u.run.variants);
+		s->run.u.run.variants =
+		    hq_xcalloc(s->run.u.run.cap, sizeof *s->run.u.run.variants);
 	if (s->run.u.run.variants != NULL)
 		s->run.u.run.variants[s->run.u.run.n] = variant;
 	s->run.u.run.tasks[s->run.u.run.n++] = task_id;
@@ -237,7 +236,7 @@ release_all(struct server *s, uint64_t durable)
 	server_finish_stop(s);
 }
 
-/* ---- checkpoints ------------------------------------------------------------ */
+/* ---- checkpoints --------------------------------------------------------- */
 
 /* Checkpoints keep restarts bounded: a restart loads the newest one and
  * replays the events after it. One is taken when the tail since the last
@@ -357,7 +356,8 @@ server_prune(struct server *s, uint64_t *dropped, struct hq_errbuf *eb)
 	int rc;
 
 	if (s->journal == NULL)
-		return hq_errf(eb, HQ_EINVAL, "the server runs without a journal");
+		return hq_errf(eb, HQ_EINVAL,
+		    "the server runs without a journal");
 	hq_journal_stat(s->journal, &before);
 	server_checkpoint(s);
 	if ((rc = server_sync_commit(s, eb)) != 0)
@@ -457,8 +457,7 @@ server_flush(struct server *s)
 	    now - s->last_flush_us < COMMIT_WINDOW_US) {
 		if (!ev_is_active(&s->commit_w)) {
 			ev_timer_set(&s->commit_w,
-			    (COMMIT_WINDOW_US - (now - s->last_flush_us)) /
-				1e6,
+			    (COMMIT_WINDOW_US - (now - s->last_flush_us)) / 1e6,
 			    0.);
 			ev_timer_start(s->loop, &s->commit_w);
 		}
@@ -666,7 +665,7 @@ server_request_stop(struct server *s)
 	s->stop_seq = server_seq(s);
 }
 
-/* ---- start-up ------------------------------------------------------------- */
+/* ---- start-up ------------------------------------------------------------ */
 
 struct replay_ctx {
 	struct hq_state *st;
@@ -742,7 +741,8 @@ server_salvage(struct server *s, uint64_t bad, struct hq_errbuf *eb)
 	if ((rc = copy_file(path, aside, eb)) == 0 &&
 	    (rc = hq_journal_truncate(s->journal, bad, &kept, eb)) == 0)
 		hq_warn("journal %s: recovered the consistent prefix up to "
-			"event %llu; dropped events %llu..%llu (%llu event(s)); "
+			"event %llu; dropped events %llu..%llu (%llu "
+			"event(s)); "
 			"the damaged file is kept as %s",
 		    path, (unsigned long long)kept,
 		    (unsigned long long)(kept + 1), (unsigned long long)last,
@@ -860,8 +860,7 @@ check_running(const char *dir, struct hq_errbuf *eb)
 	struct hq_access a;
 	int fd, rc = 0;
 
-	if (access(path, F_OK) == 0 &&
-	    hq_access_read(path, &a, NULL) == 0) {
+	if (access(path, F_OK) == 0 && hq_access_read(path, &a, NULL) == 0) {
 		if (hq_tcp_connect(a.client.host, a.client.port, 1.0, &fd,
 			NULL) == 0) {
 			close(fd);
@@ -1077,9 +1076,8 @@ server_main(const struct server_opts *o)
 		json_decref(info);
 	}
 	hq_info("Server %s listening: clients on %s:%u, workers on %s:%u",
-	    s->access.server_uid, s->access.client.host,
-	    s->access.client.port, s->access.worker.host,
-	    s->access.worker.port);
+	    s->access.server_uid, s->access.client.host, s->access.client.port,
+	    s->access.worker.host, s->access.worker.port);
 
 	ev_run(s->loop, 0);
 

@@ -53,7 +53,7 @@ struct waiter {
 	bool progress;
 	bool dirty;
 	uint64_t last_sent_us; /* progress updates go out at most 10 a second */
-	bool notify; /* wants the task notifications of its jobs */
+	bool notify;	       /* wants the task notifications of its jobs */
 };
 
 struct client {
@@ -106,13 +106,13 @@ struct server {
 	/* The mutation path. */
 	struct hq_event run; /* open TASK_RUN being coalesced */
 	bool run_open;
-	struct hq_buf enc;	 /* encoding scratch */
-	struct hq_buf frame;	 /* outgoing frame scratch */
-	uint64_t last_seq;	 /* last event appended */
-	uint64_t durable_seq;	 /* last event known durable */
-	uint64_t mem_seq;	 /* event counter without a journal */
+	struct hq_buf enc;    /* encoding scratch */
+	struct hq_buf frame;  /* outgoing frame scratch */
+	uint64_t last_seq;    /* last event appended */
+	uint64_t durable_seq; /* last event known durable */
+	uint64_t mem_seq;     /* event counter without a journal */
 	bool journal_failed;
-	bool recovered; /* --journal-recover truncated the journal */
+	bool recovered;		   /* --journal-recover truncated the journal */
 	uint64_t bytes_since_ckpt; /* journal bytes since the last checkpoint */
 	size_t last_snap_len;
 	uint64_t last_ckpt_seq;
@@ -122,7 +122,7 @@ struct server {
 
 	ev_prepare prepare_w;
 	ev_io journal_w;
-	ev_timer commit_w;	/* the end of a commit window */
+	ev_timer commit_w; /* the end of a commit window */
 	uint64_t last_flush_us;
 	ev_timer tick_w;
 	ev_signal sigint_w, sigterm_w;
@@ -236,10 +236,8 @@ struct wconn *workers_find(struct server *s, uint32_t worker_id);
 json_t *query_server_info(struct server *s);
 json_t *query_job_list(struct server *s);
 json_t *query_job_info(struct server *s, const struct hq_cmsg *m);
-json_t *query_task_list(struct server *s, const struct hq_cmsg *m,
-    char **err);
-json_t *query_task_info(struct server *s, const struct hq_cmsg *m,
-    char **err);
+json_t *query_task_list(struct server *s, const struct hq_cmsg *m, char **err);
+json_t *query_task_info(struct server *s, const struct hq_cmsg *m, char **err);
 json_t *query_worker_list(struct server *s, bool all);
 json_t *query_worker_info(struct server *s, const struct hq_cmsg *m);
 json_t *query_job_summary(struct server *s);

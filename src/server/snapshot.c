@@ -172,7 +172,8 @@ put_job(struct hq_buf *b, const struct hq_job *job, struct hq_buf *scratch)
 
 	put_u(b, job->id);
 	put_str(b, job->name);
-	put_u(b, (uint64_t)job->is_open | (uint64_t)job->has_max_fails << 1 |
+	put_u(b,
+	    (uint64_t)job->is_open | (uint64_t)job->has_max_fails << 1 |
 		(uint64_t)job->dense << 2);
 	put_u(b, job->max_fails);
 	put_u(b, job->submitted_ms);
@@ -331,7 +332,7 @@ hq_state_snapshot(const struct hq_state *st, struct hq_buf *out)
 	hq_buf_fini(&scratch);
 }
 
-/* ---- reader ---------------------------------------------------------------- */
+/* ---- reader -------------------------------------------------------------- */
 
 struct rd {
 	const uint8_t *p, *end;
@@ -499,8 +500,8 @@ get_job(struct rd *r, const struct hq_state *st)
 	job->cancel_reason = get_ostr(r);
 	job->max_id = get_u32(r);
 	job->nsubmits = get_count(r, 4);
-	job->submits = hq_xcalloc(job->nsubmits ? job->nsubmits : 1,
-	    sizeof *job->submits);
+	job->submits =
+	    hq_xcalloc(job->nsubmits ? job->nsubmits : 1, sizeof *job->submits);
 	for (i = 0; i < job->nsubmits && r->err == NULL; i++) {
 		struct hq_jsubmit *js = &job->submits[i];
 		struct hq_errbuf eb;
@@ -511,12 +512,13 @@ get_job(struct rd *r, const struct hq_state *st)
 		js->ntasks = get_u32(r);
 		js->time_ms = get_u(r);
 		p = get_bytes(r, &len);
-		if (p != NULL && hq_wire_decode_submit(p, len, &js->s, &eb) != 0)
+		if (p != NULL &&
+		    hq_wire_decode_submit(p, len, &js->s, &eb) != 0)
 			r->err = "damaged submit";
 	}
 	job->ndescs = get_count(r, 3);
-	job->descs = hq_xcalloc(job->ndescs ? job->ndescs : 1,
-	    sizeof *job->descs);
+	job->descs =
+	    hq_xcalloc(job->ndescs ? job->ndescs : 1, sizeof *job->descs);
 	for (i = 0; i < job->ndescs && r->err == NULL; i++) {
 		uint32_t s = get_u32(r), k2 = get_u32(r), rq = get_u32(r);
 
@@ -551,8 +553,8 @@ get_job(struct rd *r, const struct hq_state *st)
 		if (r->err != NULL)
 			job->ntasks = job->tcap = 0;
 	}
-	job->tasks = hq_xcalloc(job->ntasks ? job->ntasks : 1,
-	    sizeof *job->tasks);
+	job->tasks =
+	    hq_xcalloc(job->ntasks ? job->ntasks : 1, sizeof *job->tasks);
 	for (c = 0; c < NCOLS && r->err == NULL; c++) {
 		uint32_t filled = 0, prev = 0;
 
@@ -615,8 +617,8 @@ get_job(struct rd *r, const struct hq_state *st)
 		}
 	}
 	job->nerrors = get_count(r, 2);
-	job->errors = hq_xcalloc(job->nerrors ? job->nerrors : 1,
-	    sizeof *job->errors);
+	job->errors =
+	    hq_xcalloc(job->nerrors ? job->nerrors : 1, sizeof *job->errors);
 	for (i = 0; i < job->nerrors && r->err == NULL; i++) {
 		job->errors[i].idx = get_u32(r);
 		job->errors[i].msg = get_str(r);
@@ -701,13 +703,13 @@ hq_state_restore(const uint8_t *p, size_t len, struct hq_state **out,
 		r.err = "next job or worker id out of range";
 	st->nevents = get_u(&r);
 	st->nresnames = get_count(&r, 1);
-	st->resnames = hq_xcalloc(st->nresnames ? st->nresnames : 1,
-	    sizeof *st->resnames);
+	st->resnames =
+	    hq_xcalloc(st->nresnames ? st->nresnames : 1, sizeof *st->resnames);
 	for (i = 0; i < st->nresnames; i++)
 		st->resnames[i] = get_str(&r);
 	st->ngroups = get_count(&r, 1);
-	st->groups = hq_xcalloc(st->ngroups ? st->ngroups : 1,
-	    sizeof *st->groups);
+	st->groups =
+	    hq_xcalloc(st->ngroups ? st->ngroups : 1, sizeof *st->groups);
 	for (i = 0; i < st->ngroups; i++)
 		st->groups[i] = get_str(&r);
 	n = get_count(&r, 1);
@@ -717,13 +719,13 @@ hq_state_restore(const uint8_t *p, size_t len, struct hq_state **out,
 		struct hq_rq *rq = &st->rqs[st->nrqs++];
 
 		get_request(&r, &rq->req);
-		rq->rid = hq_xcalloc(rq->req.n ? rq->req.n : 1,
-		    sizeof *rq->rid);
+		rq->rid =
+		    hq_xcalloc(rq->req.n ? rq->req.n : 1, sizeof *rq->rid);
 		for (j = 0; j < rq->req.n && r.err == NULL; j++) {
 			uint32_t e;
 
-			rq->rid[j] = hq_xcalloc(rq->req.v[j].n + 1,
-			    sizeof **rq->rid);
+			rq->rid[j] =
+			    hq_xcalloc(rq->req.v[j].n + 1, sizeof **rq->rid);
 			for (e = 0; e < rq->req.v[j].n; e++) {
 				int32_t id = hq_state_resource_id(st,
 				    rq->req.v[j].e[e].name);
@@ -759,8 +761,8 @@ hq_state_restore(const uint8_t *p, size_t len, struct hq_state **out,
 
 			while (ncap <= job->id)
 				ncap *= 2;
-			st->jobs = hq_xreallocarray(st->jobs, ncap,
-			    sizeof *st->jobs);
+			st->jobs =
+			    hq_xreallocarray(st->jobs, ncap, sizeof *st->jobs);
 			memset(st->jobs + st->jobs_cap, 0,
 			    (ncap - st->jobs_cap) * sizeof *st->jobs);
 			st->jobs_cap = ncap;
@@ -910,9 +912,10 @@ hq_state_restore(const uint8_t *p, size_t len, struct hq_state **out,
 		const struct hq_sworker *w = st->workers[i];
 
 		for (j = 0; w != NULL && j < w->ninflight; j++) {
-			const struct hq_job *job = hq_state_job(st,
-			    w->inflight[j].job);
-			const struct hq_task *t = &job->tasks[w->inflight[j].idx];
+			const struct hq_job *job =
+			    hq_state_job(st, w->inflight[j].job);
+			const struct hq_task *t =
+			    &job->tasks[w->inflight[j].idx];
 
 			if (t->worker != w->id || t->wslot != j) {
 				r.err = "in-flight list inconsistent";
@@ -930,8 +933,8 @@ hq_state_restore(const uint8_t *p, size_t len, struct hq_state **out,
 		}
 	}
 	if (r.err != NULL) {
-		int rc = hq_errf(eb, HQ_ECORRUPT, "damaged snapshot: %s",
-		    r.err);
+		int rc =
+		    hq_errf(eb, HQ_ECORRUPT, "damaged snapshot: %s", r.err);
 
 		hq_state_destroy(st);
 		return rc;

@@ -282,13 +282,14 @@ rq_intern(struct hq_state *st, const struct hq_res_request *req)
 	for (i = 0; i < req->n; i++) {
 		rq->rid[i] = hq_xcalloc(req->v[i].n + 1, sizeof **rq->rid);
 		for (j = 0; j < req->v[i].n; j++)
-			rq->rid[i][j] = resource_intern(st, req->v[i].e[j].name);
+			rq->rid[i][j] =
+			    resource_intern(st, req->v[i].e[j].name);
 	}
 	hq_buf_fini(&key);
 	return st->nrqs++;
 }
 
-/* ---- ready queues ---------------------------------------------------------- */
+/* ---- ready queues -------------------------------------------------------- */
 
 /* The ready queue of (priority, rq); created on first use. Buckets live
  * as long as the state, so descs cache the pointer. */
@@ -484,8 +485,8 @@ inflight_add(struct hq_state *st, struct hq_sworker *w, struct hq_job *job,
 }
 
 static void
-inflight_remove(struct hq_state *st, struct hq_sworker *w,
-    struct hq_job *job, uint32_t idx)
+inflight_remove(struct hq_state *st, struct hq_sworker *w, struct hq_job *job,
+    uint32_t idx)
 {
 	struct hq_task *t = &job->tasks[idx];
 	uint32_t slot = t->wslot;
@@ -599,8 +600,7 @@ job_check_completed(struct hq_job *job, uint64_t now)
 
 /* Take a task off its worker (if any), telling the glue when asked to. */
 static void
-task_detach(struct hq_state *st, struct hq_job *job, uint32_t idx,
-    bool revoke)
+task_detach(struct hq_state *st, struct hq_job *job, uint32_t idx, bool revoke)
 {
 	struct hq_task *t = &job->tasks[idx];
 	struct hq_sworker *w;
@@ -695,7 +695,8 @@ job_abort_rest(struct hq_state *st, struct hq_job *job, uint64_t now)
 	uint32_t i;
 
 	for (i = 0; i < job->ntasks; i++)
-		if (!hq_task_state_done((enum hq_task_state)job->tasks[i].state))
+		if (!hq_task_state_done(
+			(enum hq_task_state)job->tasks[i].state))
 			task_end(st, job, i, HQ_TASK_ABORTED, now, true);
 	for (i = 0; i < st->nbuckets; i++)
 		bucket_remove_job(st->buckets[i], job->id);
@@ -728,11 +729,12 @@ task_requeue(struct hq_state *st, struct hq_job *job, uint32_t idx)
 	task_make_ready(st, job, idx, true);
 }
 
-/* ---- events ------------------------------------------------------------------ */
+/* ---- events
+ * ------------------------------------------------------------------ */
 
 static struct hq_job *
-job_new(struct hq_state *st, uint32_t id, const char *name,
-    bool has_max_fails, uint32_t max_fails, uint64_t now)
+job_new(struct hq_state *st, uint32_t id, const char *name, bool has_max_fails,
+    uint32_t max_fails, uint64_t now)
 {
 	struct hq_job *job = hq_xcalloc(1, sizeof *job);
 
@@ -840,11 +842,10 @@ deps_extend(struct hq_job *job, bool create)
 	old = d->cons_off ? d->nslots : 0;
 	if (old == n && d->cons_off != NULL)
 		return;
-	d->waiting = hq_xreallocarray(d->waiting, n ? n : 1,
-	    sizeof *d->waiting);
+	d->waiting =
+	    hq_xreallocarray(d->waiting, n ? n : 1, sizeof *d->waiting);
 	d->ndeps = hq_xreallocarray(d->ndeps, n ? n : 1, sizeof *d->ndeps);
-	d->cons_off = hq_xreallocarray(d->cons_off, n + 1,
-	    sizeof *d->cons_off);
+	d->cons_off = hq_xreallocarray(d->cons_off, n + 1, sizeof *d->cons_off);
 	if (old == 0)
 		d->cons_off[0] = 0;
 	for (i = old; i < n; i++) {
@@ -856,9 +857,8 @@ deps_extend(struct hq_job *job, bool create)
 
 /* Resolve the dependencies of a graph submit; tasks [first, ntasks). */
 static int
-job_add_deps(struct hq_state *st, struct hq_job *job,
-    const struct hq_submit *s, uint32_t first, uint64_t now,
-    struct hq_errbuf *eb)
+job_add_deps(struct hq_state *st, struct hq_job *job, const struct hq_submit *s,
+    uint32_t first, uint64_t now, struct hq_errbuf *eb)
 {
 	struct hq_jdeps *d;
 	uint32_t i, k, n = job->ntasks, total = 0;
@@ -871,7 +871,8 @@ job_add_deps(struct hq_state *st, struct hq_job *job,
 	/* Validate first: every dependency names a known task, not itself. */
 	for (i = 0; i < s->ntasks; i++)
 		for (k = 0; k < s->tasks[i].ndeps; k++) {
-			int64_t di = hq_job_task_index(job, s->tasks[i].deps[k]);
+			int64_t di =
+			    hq_job_task_index(job, s->tasks[i].deps[k]);
 
 			if (di < 0 || (uint32_t)di == first + i)
 				return hq_errf(eb, HQ_EINVAL,
@@ -932,8 +933,9 @@ job_add_deps(struct hq_state *st, struct hq_job *job,
 			d->waiting[idx]++;
 		}
 		/* A consumer of an earlier aborted task is already done. */
-		if (abort && !hq_task_state_done(
-				 (enum hq_task_state)job->tasks[idx].state))
+		if (abort &&
+		    !hq_task_state_done(
+			(enum hq_task_state)job->tasks[idx].state))
 			task_end(st, job, idx, HQ_TASK_ABORTED, now, false);
 	}
 	return 0;
@@ -963,9 +965,9 @@ apply_submitted(struct hq_state *st, const struct hq_event *ev,
 			return hq_errf(eb, HQ_ESTATE,
 			    "job id %u is out of range (next: %u)",
 			    ev->u.submitted.job_id, st->next_job_id);
-		job = job_new(st, ev->u.submitted.job_id,
-		    ev->u.submitted.name, ev->u.submitted.has_max_fails,
-		    ev->u.submitted.max_fails, now);
+		job = job_new(st, ev->u.submitted.job_id, ev->u.submitted.name,
+		    ev->u.submitted.has_max_fails, ev->u.submitted.max_fails,
+		    now);
 	} else {
 		job = job_get(st, ev->u.submitted.job_id);
 		if (job == NULL)
@@ -1013,10 +1015,8 @@ apply_submitted(struct hq_state *st, const struct hq_event *ev,
 	js->s.entries = hq_xcalloc(src->nentries, sizeof *js->s.entries);
 	for (i = 0; i < src->nentries; i++)
 		js->s.entries[i] = hq_xstrdup(src->entries[i]);
-	js->s.submit_dir = src->submit_dir ? hq_xstrdup(src->submit_dir)
-					   : NULL;
-	js->s.stream_dir = src->stream_dir ? hq_xstrdup(src->stream_dir)
-					   : NULL;
+	js->s.submit_dir = src->submit_dir ? hq_xstrdup(src->submit_dir) : NULL;
+	js->s.stream_dir = src->stream_dir ? hq_xstrdup(src->stream_dir) : NULL;
 	/* Graph tasks are needed for display (deps); keep them. */
 	js->s.ntasks = src->ntasks;
 	js->s.tasks = hq_xcalloc(src->ntasks, sizeof *js->s.tasks);
@@ -1075,8 +1075,7 @@ apply_submitted(struct hq_state *st, const struct hq_event *ev,
 			hq_u32map_fini(&job->idmap);
 			hq_u32map_init(&job->idmap);
 			for (i = 0; i < job->ntasks; i++)
-				hq_u32map_put(&job->idmap, job->tasks[i].id,
-				    i);
+				hq_u32map_put(&job->idmap, job->tasks[i].id, i);
 		}
 		if (ev->u.submitted.new_job) {
 			st->jobs[job->id] = NULL;
@@ -1158,8 +1157,7 @@ run_check_nodes(const struct hq_state *st, const struct hq_event *ev,
 }
 
 static int
-apply_run(struct hq_state *st, const struct hq_event *ev,
-    struct hq_errbuf *eb)
+apply_run(struct hq_state *st, const struct hq_event *ev, struct hq_errbuf *eb)
 {
 	struct hq_job *job = job_get(st, ev->u.run.job);
 	struct hq_sworker *w = hq_state_worker(st, ev->u.run.worker);
@@ -1220,8 +1218,7 @@ apply_run(struct hq_state *st, const struct hq_event *ev,
 			break;
 		case HQ_RUN_STARTED:
 			ok = t->state == HQ_TASK_WAITING &&
-			    (t->flags & HQ_TF_ASSIGNED) &&
-			    t->worker == w->id;
+			    (t->flags & HQ_TF_ASSIGNED) && t->worker == w->id;
 			break;
 		case HQ_RUN_FINISHED:
 			ok = t->state == HQ_TASK_RUNNING ||
@@ -1244,18 +1241,17 @@ apply_run(struct hq_state *st, const struct hq_event *ev,
 		}
 		if (!ok) {
 			rc = hq_errf(eb, HQ_ESTATE,
-			    "task %u@%u cannot become %s in state %s",
-			    job->id, t->id, hq_event_kind_name(ev),
-			    hq_task_state_name(
-				(enum hq_task_state)t->state));
+			    "task %u@%u cannot become %s in state %s", job->id,
+			    t->id, hq_event_kind_name(ev),
+			    hq_task_state_name((enum hq_task_state)t->state));
 			run_unmark(job, ev, i + 1);
 			return rc;
 		}
 	}
 	run_unmark(job, ev, ev->u.run.n);
 	for (i = 0; i < ev->u.run.n; i++) {
-		uint32_t idx = (uint32_t)hq_job_task_index(job,
-		    ev->u.run.tasks[i]);
+		uint32_t idx =
+		    (uint32_t)hq_job_task_index(job, ev->u.run.tasks[i]);
 		struct hq_task *t = &job->tasks[idx];
 
 		switch (ev->u.run.kind) {
@@ -1354,8 +1350,7 @@ apply_failed(struct hq_state *st, const struct hq_event *ev,
 }
 
 static int
-apply_jobs(struct hq_state *st, const struct hq_event *ev,
-    struct hq_errbuf *eb)
+apply_jobs(struct hq_state *st, const struct hq_event *ev, struct hq_errbuf *eb)
 {
 	uint32_t i, k;
 
@@ -1398,8 +1393,8 @@ apply_jobs(struct hq_state *st, const struct hq_event *ev,
 				bucket_remove_job(st->buckets[k], job->id);
 			if (ncanceled > 0 && ev->u.jobs.reason != NULL) {
 				free(job->cancel_reason);
-				job->cancel_reason = hq_xstrdup(
-				    ev->u.jobs.reason);
+				job->cancel_reason =
+				    hq_xstrdup(ev->u.jobs.reason);
 			}
 			job_check_completed(job, ev->time_ms);
 			break;
@@ -1441,8 +1436,8 @@ apply_worker_connected(struct hq_state *st, const struct hq_event *ev,
 
 		while (ncap <= id)
 			ncap *= 2;
-		st->workers = hq_xreallocarray(st->workers, ncap,
-		    sizeof *st->workers);
+		st->workers =
+		    hq_xreallocarray(st->workers, ncap, sizeof *st->workers);
 		memset(st->workers + st->workers_cap, 0,
 		    (ncap - st->workers_cap) * sizeof *st->workers);
 		st->workers_cap = ncap;
@@ -1462,9 +1457,8 @@ apply_worker_connected(struct hq_state *st, const struct hq_event *ev,
 	w->lost_reason = HQ_LOST_NONE;
 	w->connected_ms = ev->time_ms;
 	w->lost_ms = 0;
-	w->end_ms = w->cfg.time_limit_ms
-	    ? w->cfg.started_ms + w->cfg.time_limit_ms
-	    : 0;
+	w->end_ms =
+	    w->cfg.time_limit_ms ? w->cfg.started_ms + w->cfg.time_limit_ms : 0;
 	w->group_id = group_intern(st, w->cfg.group);
 	w->mn_held = false;
 	worker_set_resources(st, w);
@@ -1574,9 +1568,8 @@ hq_state_apply(struct hq_state *st, const struct hq_event *ev,
 	switch (ev->kind) {
 	case HQ_EV_SERVER_STARTED:
 		free(st->server_uid);
-		st->server_uid = hq_xstrdup(ev->u.started.server_uid
-			? ev->u.started.server_uid
-			: "");
+		st->server_uid = hq_xstrdup(
+		    ev->u.started.server_uid ? ev->u.started.server_uid : "");
 		if (st->start_ms == 0)
 			st->start_ms = ev->time_ms;
 		break;

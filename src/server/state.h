@@ -20,10 +20,10 @@
 #include "server/alloc_state.h"
 
 /* Task flags. */
-#define HQ_TF_READY	 0x01 /* waiting in a ready queue */
-#define HQ_TF_ASSIGNED	 0x02 /* waiting, sent to a worker, not started */
-#define HQ_TF_INSTANCED	 0x04 /* 'instance' holds a started instance */
-#define HQ_TF_VISIT	 0x08 /* scratch mark while validating an event */
+#define HQ_TF_READY	0x01 /* waiting in a ready queue */
+#define HQ_TF_ASSIGNED	0x02 /* waiting, sent to a worker, not started */
+#define HQ_TF_INSTANCED 0x04 /* 'instance' holds a started instance */
+#define HQ_TF_VISIT	0x08 /* scratch mark while validating an event */
 
 /* 40 bytes per task: the dominant term of the server's memory. */
 struct hq_task {
@@ -44,7 +44,7 @@ struct hq_task {
 struct hq_jdesc {
 	const struct hq_task_desc *d; /* owned by the submit */
 	uint32_t submit;
-	uint32_t rq;		/* interned resource request */
+	uint32_t rq;	      /* interned resource request */
 	struct hq_bucket *bq; /* its ready queue, found on first use */
 };
 
@@ -92,13 +92,13 @@ struct hq_job {
 	uint32_t ndescs;
 	struct hq_task *tasks;
 	uint32_t ntasks, tcap;
-	bool dense; /* tasks[i].id == tasks[0].id + i */
+	bool dense;		/* tasks[i].id == tasks[0].id + i */
 	struct hq_u32map idmap; /* id -> index when not dense */
 	uint32_t counts[6];	/* per enum hq_task_state */
 	struct hq_task_error *errors;
 	uint32_t nerrors;
 	struct hq_jdeps *deps;
-	uint32_t max_id; /* largest task id, for open-job auto ids */
+	uint32_t max_id;     /* largest task id, for open-job auto ids */
 	struct hq_mnrec *mn; /* multi-node tasks that were assigned */
 	uint32_t nmn;
 	struct hq_u32map mn_index; /* task index -> index into mn */
@@ -151,7 +151,7 @@ struct hq_sworker {
 	uint32_t nrunning;
 	uint32_t last_job, last_task;
 	uint64_t last_task_ms;
-	uint64_t end_ms; /* end of lifetime (started + time limit), 0: none */
+	uint64_t end_ms;   /* end of lifetime (started + time limit), 0: none */
 	uint32_t group_id; /* interned cfg.group: index into hq_state.groups */
 	/*
 	 * Multi-node tasks (spec 2.8): a worker reserved by one has
@@ -166,7 +166,8 @@ struct hq_sworker {
 	 * finishing its running tasks) gets no new tasks. */
 	bool draining;
 	/* Not journaled: a reconnect-mode worker without a connection keeps
-	 * its tasks until this time (ms), then it is lost with 'await_reason'. */
+	 * its tasks until this time (ms), then it is lost with 'await_reason'.
+	 */
 	uint64_t reconnect_deadline_ms;
 	enum hq_worker_lost_reason await_reason;
 	/* Not journaled: the last plan kept this worker free of new tasks
@@ -212,7 +213,7 @@ struct hq_state {
 	struct hq_bucket **buckets;
 	uint32_t nbuckets;
 	struct hq_state_hooks hooks;
-	uint64_t nevents; /* events applied */
+	uint64_t nevents;	      /* events applied */
 	struct hq_alloc_state *alloc; /* automatic allocation queues */
 };
 

@@ -14,8 +14,8 @@
 #include "server/server.h"
 
 static void wconn_on_ready(struct hq_conn *c, void *arg);
-static void wconn_on_frame(struct hq_conn *c, const uint8_t *data,
-    size_t len, void *arg);
+static void wconn_on_frame(struct hq_conn *c, const uint8_t *data, size_t len,
+    void *arg);
 static void wconn_on_close(struct hq_conn *c, const char *why, void *arg);
 
 static const struct hq_conn_cbs wconn_cbs = {
@@ -100,10 +100,11 @@ workers_disconnected(struct server *s, uint32_t worker_id,
 	    s->opts.reconnect_grace_ms > 0) {
 		/* Its tasks keep running over there: wait for it. */
 		w->draining = true;
-		w->reconnect_deadline_ms = hq_now_ms() +
-		    s->opts.reconnect_grace_ms;
+		w->reconnect_deadline_ms =
+		    hq_now_ms() + s->opts.reconnect_grace_ms;
 		w->await_reason = reason;
-		hq_info("Worker %u disconnected; waiting up to %llu s for it to "
+		hq_info("Worker %u disconnected; waiting up to %llu s for it "
+			"to "
 			"reconnect",
 		    worker_id,
 		    (unsigned long long)(s->opts.reconnect_grace_ms / 1000));
@@ -221,8 +222,7 @@ workers_task_revoked(struct server *s, uint32_t worker, uint32_t job,
 /* ---- registration ------------------------------------------------------ */
 
 static struct hq_task *report_task(struct server *s, struct wconn *wc,
-    uint32_t job_id, uint32_t task_id, uint32_t instance,
-    struct hq_job **jobp);
+    uint32_t job_id, uint32_t task_id, uint32_t instance, struct hq_job **jobp);
 static void send_ack(struct server *s, struct wconn *wc, uint64_t report_seq);
 
 /*
@@ -252,8 +252,8 @@ wconn_adopt(struct server *s, struct wconn *wc, struct hq_wmsg *m)
 	for (i = 0; i < m->nheld; i++) {
 		const struct hq_held_task *h = &m->held[i];
 		struct hq_job *job;
-		struct hq_task *t = report_task(s, wc, h->job, h->task,
-		    h->instance, &job);
+		struct hq_task *t =
+		    report_task(s, wc, h->job, h->task, h->instance, &job);
 
 		if (t == NULL) {
 			if (h->status == HQ_HELD_RUNNING ||
@@ -292,8 +292,7 @@ wconn_adopt(struct server *s, struct wconn *wc, struct hq_wmsg *m)
 	/* What the server thinks the worker has but it does not: requeue. */
 	for (i = 0; i < w->ninflight; i++)
 		if (!hq_u32map_get(&seen,
-			(uint64_t)w->inflight[i].job << 32 |
-			    w->inflight[i].idx,
+			(uint64_t)w->inflight[i].job << 32 | w->inflight[i].idx,
 			&v)) {
 			lost = hq_xreallocarray(lost, nlost + 1, sizeof *lost);
 			lost[nlost++] = w->inflight[i];
@@ -362,8 +361,8 @@ wconn_hello(struct server *s, struct wconn *wc, struct hq_wmsg *m)
 	}
 	wc->worker_id = id;
 	wc->heartbeat_ms = m->cfg.heartbeat_ms ? m->cfg.heartbeat_ms : 8000;
-	hq_info("Worker %u registered from %s (%s)", id,
-	    hq_conn_peer(wc->conn), m->cfg.hostname);
+	hq_info("Worker %u registered from %s (%s)", id, hq_conn_peer(wc->conn),
+	    m->cfg.hostname);
 	memset(&r, 0, sizeof r);
 	r.kind = HQ_VMSG_WELCOME;
 	r.protocol_version = HQ_PROTOCOL_VERSION;
@@ -377,7 +376,7 @@ wconn_hello(struct server *s, struct wconn *wc, struct hq_wmsg *m)
 	server_send_vmsg(s, wc->conn, &r);
 }
 
-/* ---- reports ---------------------------------------------------------------- */
+/* ---- reports ------------------------------------------------------------- */
 
 /* The task a report names, if it is still this worker's current instance. */
 static struct hq_task *
@@ -436,7 +435,7 @@ wconn_started(struct server *s, struct wconn *wc, const struct hq_wmsg *m)
  * layers of its capacity: short tasks get a deeper queue, long ones just
  * one extra layer.
  */
-#define PREFILL_WINDOW_US 8000 /* work to keep queued, in time */
+#define PREFILL_WINDOW_US  8000 /* work to keep queued, in time */
 #define PREFILL_MAX_LAYERS 32
 
 static void
@@ -454,8 +453,8 @@ wconn_measure_rate(struct server *s, struct wconn *wc, uint32_t finished)
 	if (span < 100000 || w == NULL)
 		return;
 	rid = hq_state_resource_id(s->st, "cpus");
-	cpus = rid >= 0 ? hq_sworker_total(w, (uint32_t)rid) / HQ_AMOUNT_ONE
-			: 1;
+	cpus =
+	    rid >= 0 ? hq_sworker_total(w, (uint32_t)rid) / HQ_AMOUNT_ONE : 1;
 	/* Tasks finished per window, spread over the CPUs: extra layers. */
 	tasks = (uint64_t)wc->rate_count * PREFILL_WINDOW_US / span;
 	layers = 1 + (tasks + HQ_MAX(cpus, 1) - 1) / HQ_MAX(cpus, 1);
@@ -488,8 +487,8 @@ static void
 wconn_failed(struct server *s, struct wconn *wc, struct hq_wmsg *m)
 {
 	struct hq_job *job;
-	struct hq_task *t = report_task(s, wc, m->job, m->task, m->instance,
-	    &job);
+	struct hq_task *t =
+	    report_task(s, wc, m->job, m->task, m->instance, &job);
 
 	if (t != NULL) {
 		struct hq_event ev;
@@ -528,8 +527,7 @@ wconn_notify(struct server *s, struct wconn *wc, const struct hq_wmsg *m)
 }
 
 static void
-wconn_on_frame(struct hq_conn *c, const uint8_t *data, size_t len,
-    void *arg)
+wconn_on_frame(struct hq_conn *c, const uint8_t *data, size_t len, void *arg)
 {
 	struct wconn *wc = arg;
 	struct server *s = wc->s;
@@ -590,7 +588,8 @@ wconn_on_frame(struct hq_conn *c, const uint8_t *data, size_t len,
 	hq_wmsg_fini(&m);
 }
 
-/* ---- dispatch ------------------------------------------------------------------ */
+/* ---- dispatch
+ * ------------------------------------------------------------------ */
 
 static void
 send_spec(struct server *s, struct wconn *wc, const struct hq_job *job,
@@ -730,8 +729,8 @@ workers_dispatch(struct server *s)
 			}
 			if (refs.n + 1 > cap) {
 				cap = cap ? cap * 2 : 64;
-				descs = hq_xreallocarray(descs, cap,
-				    sizeof *descs);
+				descs =
+				    hq_xreallocarray(descs, cap, sizeof *descs);
 				variants = hq_xreallocarray(variants, cap,
 				    sizeof *variants);
 				entries = hq_xreallocarray(entries, cap,
@@ -740,8 +739,8 @@ workers_dispatch(struct server *s)
 			descs[refs.n] = t->desc;
 			variants[refs.n] = t->variant;
 			any_variant |= t->variant != 0;
-			entries[refs.n] = (char *)hq_job_task_entry(job,
-			    a->idx);
+			entries[refs.n] =
+			    (char *)hq_job_task_entry(job, a->idx);
 			any_entry |= entries[refs.n] != NULL;
 			hq_taskrefs_push(&refs, job->id, t->id, t->instance);
 		}

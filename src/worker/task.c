@@ -52,8 +52,8 @@ worker_devnull(struct worker *w, bool write)
 	int *fd = write ? &w->devnull_w : &w->devnull_r;
 
 	if (*fd < 0)
-		*fd = open("/dev/null", (write ? O_WRONLY : O_RDONLY) |
-			O_CLOEXEC);
+		*fd = open("/dev/null",
+		    (write ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
 	return *fd;
 }
 
@@ -121,7 +121,7 @@ rm_rf(const char *path)
 	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* ---- environment ---------------------------------------------------------- */
+/* ---- environment --------------------------------------------------------- */
 
 struct envb {
 	char **v;
@@ -293,7 +293,7 @@ build_env(struct worker *w, struct wtask *t, const struct hq_task_paths *p,
 	e->n--;
 }
 
-/* ---- results ---------------------------------------------------------------- */
+/* ---- results ------------------------------------------------------------- */
 
 static void
 unlink_running(struct worker *w, struct wtask *t)
@@ -325,7 +325,8 @@ read_error_file(const char *task_dir)
 	if (n < 0)
 		return NULL;
 	if (n == 0)
-		return hq_xstrdup("Task created an error file, but it is empty");
+		return hq_xstrdup(
+		    "Task created an error file, but it is empty");
 	if (n > 2048)
 		return hq_xprintf("%.*s\n[The message was truncated]", 2048,
 		    buf);
@@ -460,7 +461,8 @@ stdin_cb(struct ev_loop *loop, ev_io *io, int revents)
 	}
 }
 
-/* ---- start ------------------------------------------------------------------- */
+/* ---- start
+ * ------------------------------------------------------------------- */
 
 static char *
 spawn_error(const struct hq_task_desc *d, const char *cwd, int err)
@@ -620,8 +622,7 @@ pin_mask(const char *labels, cpu_set_t **maskp, size_t *sizep, char **err)
 	return 0;
 }
 
-/* ---- multi-node tasks -----------------------------------------------------
- */
+/* ---- multi-node tasks ---------------------------------------------------- */
 
 /* The short name of a host: cut at the first '.', unless an IPv4 address. */
 static char *

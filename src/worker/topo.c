@@ -36,8 +36,7 @@ topo_warnf(const struct hq_topo_opts *o, const char *fmt, ...)
 	o->warn(o->warn_arg, msg);
 }
 
-/* ---- pool builders ---------------------------------------------------------
- */
+/* ---- pool builders ------------------------------------------------------- */
 
 /* Groups of numeric ids being collected. */
 struct topo_groups {
@@ -240,8 +239,7 @@ topo_nvidia_proc_count(const char *root)
 	return n;
 }
 
-/* ---- environment ------------------------------------------------------------
- */
+/* ---- environment --------------------------------------------------------- */
 
 static int
 topo_cmp_str(const void *a, const void *b)

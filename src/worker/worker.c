@@ -23,8 +23,8 @@
 worker_print_fn *hq_worker_print_info;
 
 static void worker_on_ready(struct hq_conn *c, void *arg);
-static void worker_on_frame(struct hq_conn *c, const uint8_t *data,
-    size_t len, void *arg);
+static void worker_on_frame(struct hq_conn *c, const uint8_t *data, size_t len,
+    void *arg);
 static void worker_on_close(struct hq_conn *c, const char *why, void *arg);
 
 static const struct hq_conn_cbs worker_cbs = {
@@ -158,7 +158,7 @@ worker_flush(struct worker *w)
 	}
 }
 
-/* ---- stopping ------------------------------------------------------------- */
+/* ---- stopping ------------------------------------------------------------ */
 
 static void
 worker_kill_all(struct worker *w)
@@ -231,7 +231,8 @@ worker_check_idle(struct worker *w)
 	}
 }
 
-/* ---- messages ---------------------------------------------------------------- */
+/* ---- messages
+ * ---------------------------------------------------------------- */
 
 static void
 worker_on_ready(struct hq_conn *c, void *arg)
@@ -255,9 +256,9 @@ worker_on_ready(struct hq_conn *c, void *arg)
 		m.held = hq_xcalloc(w->nrunning + w->nqueued + w->nheld + 1,
 		    sizeof *m.held);
 		for (t = w->running; t != NULL; t = t->next)
-			m.held[n++] = (struct hq_held_task){ t->job, t->task,
-				t->instance, HQ_HELD_RUNNING, NULL,
-				t->started_ms };
+			m.held[n++] =
+			    (struct hq_held_task){ t->job, t->task, t->instance,
+				    HQ_HELD_RUNNING, NULL, t->started_ms };
 		for (t = w->queue_head; t != NULL; t = t->next)
 			m.held[n++] = (struct hq_held_task){ t->job, t->task,
 				t->instance, HQ_HELD_QUEUED, NULL, 0 };
@@ -291,8 +292,8 @@ on_welcome(struct worker *w, struct hq_vmsg *m)
 		 * or refused. */
 		memset(&refs, 0, sizeof refs);
 		for (i = 0; i < m->nheld; i++)
-			hq_taskrefs_push(&refs, m->held[i].job,
-			    m->held[i].task, m->held[i].instance);
+			hq_taskrefs_push(&refs, m->held[i].job, m->held[i].task,
+			    m->held[i].instance);
 		on_cancel_refs(w, &refs);
 		hq_taskrefs_fini(&refs);
 		held_ack(w, UINT64_MAX);
@@ -498,8 +499,7 @@ on_cancel_refs(struct worker *w, const struct hq_taskrefs *r)
 }
 
 static void
-worker_on_frame(struct hq_conn *c, const uint8_t *data, size_t len,
-    void *arg)
+worker_on_frame(struct hq_conn *c, const uint8_t *data, size_t len, void *arg)
 {
 	struct worker *w = arg;
 	struct hq_errbuf eb;
@@ -648,7 +648,7 @@ worker_on_close(struct hq_conn *c, const char *why, void *arg)
 	worker_stop(w, HQ_LOST_NONE, 1);
 }
 
-/* ---- loop hooks ------------------------------------------------------------- */
+/* ---- loop hooks ---------------------------------------------------------- */
 
 static void
 worker_prepare_cb(struct ev_loop *loop, ev_prepare *pw, int revents)
@@ -711,7 +711,8 @@ worker_signal_cb(struct ev_loop *loop, ev_signal *sw, int revents)
 	worker_stop(w, HQ_LOST_STOPPED, 0);
 }
 
-/* ---- start-up ------------------------------------------------------------------ */
+/* ---- start-up
+ * ------------------------------------------------------------------ */
 
 static void
 topo_warn(void *arg, const char *msg)
@@ -732,8 +733,8 @@ worker_resources(struct worker *w, struct hq_errbuf *eb)
 
 	if (w->opts.cpus != NULL) {
 		pools = hq_xcalloc(1, sizeof *pools);
-		if ((rc = hq_parse_pool_def("cpus", w->opts.cpus, true, &pools[0],
-			 eb)) != 0) {
+		if ((rc = hq_parse_pool_def("cpus", w->opts.cpus, true,
+			 &pools[0], eb)) != 0) {
 			free(pools);
 			return rc;
 		}
@@ -777,10 +778,10 @@ worker_resources(struct worker *w, struct hq_errbuf *eb)
 	} else if (strcmp(detect, "none") != 0) {
 		to.detect_cpus = !has_cpus && strstr(detect, "cpus") != NULL;
 		to.detect_mem = !names[1] && strstr(detect, "mem") != NULL;
-		to.detect_gpus_nvidia = !names[2] &&
-		    strstr(detect, "gpus/nvidia") != NULL;
-		to.detect_gpus_amd = !names[3] &&
-		    strstr(detect, "gpus/amd") != NULL;
+		to.detect_gpus_nvidia =
+		    !names[2] && strstr(detect, "gpus/nvidia") != NULL;
+		to.detect_gpus_amd =
+		    !names[3] && strstr(detect, "gpus/amd") != NULL;
 	}
 	if (!has_cpus)
 		to.detect_cpus = true;
@@ -839,13 +840,13 @@ worker_config_json(struct worker *w)
 	json_object_set_new(o, "heartbeat_interval",
 	    json_real(hq_ms_to_secs(w->cfg.heartbeat_ms)));
 	json_object_set_new(o, "idle_timeout",
-	    w->cfg.idle_timeout_ms ? json_real(hq_ms_to_secs(
-					 w->cfg.idle_timeout_ms))
-				   : json_null());
+	    w->cfg.idle_timeout_ms
+		? json_real(hq_ms_to_secs(w->cfg.idle_timeout_ms))
+		: json_null());
 	json_object_set_new(o, "time_limit",
-	    w->cfg.time_limit_ms ? json_real(hq_ms_to_secs(
-				       w->cfg.time_limit_ms))
-				 : json_null());
+	    w->cfg.time_limit_ms
+		? json_real(hq_ms_to_secs(w->cfg.time_limit_ms))
+		: json_null());
 	json_object_set_new(o, "work_dir", json_string(w->work_dir));
 	json_object_set_new(o, "hostname", json_string(w->cfg.hostname));
 	json_object_set_new(o, "group", json_string(w->cfg.group));
@@ -935,8 +936,9 @@ worker_setup(struct worker *w, struct hq_errbuf *eb)
 		w->work_dir = hq_xprintf("%s/work", tmpl);
 	}
 	if (mkdir(w->work_dir, 0700) != 0 && errno != EEXIST)
-		return hq_errf(eb, -errno, "cannot create work directory %s: %s",
-		    w->work_dir, strerror(errno));
+		return hq_errf(eb, -errno,
+		    "cannot create work directory %s: %s", w->work_dir,
+		    strerror(errno));
 	if ((rc = worker_resources(w, eb)) != 0)
 		return rc;
 	w->ralloc = hq_ralloc_create(&w->cfg.res);
@@ -954,8 +956,8 @@ worker_setup(struct worker *w, struct hq_errbuf *eb)
 	}
 	w->cfg.hostname = hq_xstrdup(w->hostname);
 	w->cfg.group = hq_xstrdup(w->opts.group ? w->opts.group
-			   : *w->cfg.allocation_id ? w->cfg.allocation_id
-						   : "default");
+		: *w->cfg.allocation_id		? w->cfg.allocation_id
+						: "default");
 	w->cfg.heartbeat_ms = w->opts.heartbeat_ms;
 	w->cfg.idle_timeout_ms = w->opts.idle_timeout_ms;
 	w->cfg.time_limit_ms = w->opts.time_limit_ms;
@@ -963,8 +965,9 @@ worker_setup(struct worker *w, struct hq_errbuf *eb)
 	w->cfg.work_dir = hq_xstrdup(w->work_dir);
 	w->cfg.on_server_lost = hq_xstrdup(
 	    w->opts.on_server_lost == WORKER_ON_LOST_FINISH ? "finish-running"
-	    : w->opts.on_server_lost == WORKER_ON_LOST_RECONNECT ? "reconnect"
-								   : "stop");
+		: w->opts.on_server_lost == WORKER_ON_LOST_RECONNECT
+		? "reconnect"
+		: "stop");
 	w->cfg.min_utilization = w->opts.min_utilization;
 	w->cfg.pid = (uint32_t)getpid();
 	w->cfg.listen_address = hq_xprintf("%s:0", w->hostname);

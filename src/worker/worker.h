@@ -32,13 +32,13 @@ enum worker_lost_policy {
 
 struct worker_opts {
 	const char *server_dir;
-	const char *cpus;	 /* NULL: detect */
-	const char **resources;	 /* NAME=DEF */
+	const char *cpus;	/* NULL: detect */
+	const char **resources; /* NAME=DEF */
 	uint32_t nresources;
-	const char *hostname;	 /* NULL: gethostname */
-	const char *work_dir;	 /* NULL: /tmp/hq-worker<random>/work */
-	const char *group;	 /* NULL: allocation id or "default" */
-	const char *manager;	 /* detect | none | pbs | slurm */
+	const char *hostname; /* NULL: gethostname */
+	const char *work_dir; /* NULL: /tmp/hq-worker<random>/work */
+	const char *group;    /* NULL: allocation id or "default" */
+	const char *manager;  /* detect | none | pbs | slurm */
 	enum worker_lost_policy on_server_lost;
 	uint64_t reconnect_timeout_ms;
 	uint64_t heartbeat_ms;
@@ -150,7 +150,7 @@ struct worker {
 	ev_timer tick_w;
 	ev_signal sigint_w, sigterm_w, sigtstp_w;
 	int exit_code;
-	char **base_env; /* environ at start */
+	char **base_env;	  /* environ at start */
 	int devnull_r, devnull_w; /* shared by every task, -1 until needed */
 	struct wstream_file *stream_files; /* stream.c */
 	struct wnotify *notify;		   /* notify.c; NULL: no socket */
@@ -161,15 +161,14 @@ extern worker_print_fn *hq_worker_print_info;
 
 int worker_main(const struct worker_opts *o);
 
-/* ---- wmanager.c ------------------------------------------------------------
- */
+/* ---- wmanager.c ---------------------------------------------------------- */
 
 /* Remaining walltime of the worker's allocation ("SLURM" or "PBS"), from
  * scontrol or qstat; 0 when unlimited or unknown (a warning is logged). */
 uint64_t worker_manager_time_limit(const char *manager,
     const char *allocation_id);
 
-/* ---- task.c ---------------------------------------------------------------- */
+/* ---- task.c -------------------------------------------------------------- */
 
 /* Try to start queued tasks that fit the free resources now. */
 void worker_start_queued(struct worker *w);

@@ -484,8 +484,7 @@ test_alloc_server_restart_orphans(void **unused)
 	hq_state_destroy(st);
 }
 
-/* ---- plan ------------------------------------------------------------------
- */
+/* ---- plan ---------------------------------------------------------------- */
 
 static void
 test_alloc_plan_backlog_and_split(void **unused)
@@ -777,8 +776,7 @@ test_alloc_plan_min_utilization(void **unused)
 	hq_state_destroy(st);
 }
 
-/* ---- replay and NDJSON ------------------------------------------------------
- */
+/* ---- replay and NDJSON --------------------------------------------------- */
 
 /* Encode every event through the wire format into a journal-like list. */
 struct recorder {

@@ -100,8 +100,7 @@ entry(const struct hq_res_variant *v, const char *name)
 	return NULL;
 }
 
-/* ---- successful parses ----------------------------------------------------
- */
+/* ---- successful parses --------------------------------------------------- */
 
 static void
 test_jobfile_minimal_task_defaults(void **state)

@@ -4,10 +4,10 @@
  * restored state evolves exactly like the original under the same events.
  * Damaged snapshots are refused, never crash.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,9 +229,8 @@ step(struct hq_state **sts, int n, uint32_t *next_job, uint32_t *next_worker)
 		hq_plan_fini(&plan);
 	} else {
 		/* Act on a random in-flight task of a random online worker. */
-		uint32_t wid = 1 + rnd(st->next_worker_id > 1
-			? st->next_worker_id - 1
-			: 1);
+		uint32_t wid = 1 +
+		    rnd(st->next_worker_id > 1 ? st->next_worker_id - 1 : 1);
 		struct hq_sworker *w = hq_state_worker(st, wid);
 		struct hq_inflight f;
 		struct hq_job *job;
@@ -246,8 +245,8 @@ step(struct hq_state **sts, int n, uint32_t *next_job, uint32_t *next_worker)
 			ev.kind = HQ_EV_WORKER_LOST;
 			ev.time_ms = now_ms++;
 			ev.u.wlost.worker_id = wid;
-			ev.u.wlost.reason = (enum hq_worker_lost_reason)(1 +
-			    rnd(5));
+			ev.u.wlost.reason =
+			    (enum hq_worker_lost_reason)(1 + rnd(5));
 			apply_all(sts, n, &ev);
 			return;
 		}

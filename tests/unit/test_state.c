@@ -1358,8 +1358,7 @@ test_state_worker_lost_reasons(void **unused)
 	}
 }
 
-/* ---- multi-node tasks ------------------------------------------------------
- */
+/* ---- multi-node tasks ---------------------------------------------------- */
 
 /* An array job of n multi-node tasks needing 'nodes' workers each. */
 static struct hq_event
@@ -1739,8 +1738,7 @@ test_state_max_fails(void **unused)
 	hq_state_destroy(st);
 }
 
-/* ---- dependencies ----------------------------------------------------------
- */
+/* ---- dependencies -------------------------------------------------------- */
 
 static void
 test_state_deps_wait(void **unused)
@@ -1957,8 +1955,7 @@ test_state_deps_chain_on_failed_in_open_job(void **unused)
 	    "task_end)");
 }
 
-/* ---- determinism -----------------------------------------------------------
- */
+/* ---- determinism --------------------------------------------------------- */
 
 static uint64_t
 rnd(uint64_t *s)

@@ -226,8 +226,7 @@ eq_u32s(const uint32_t *a, uint32_t na, const uint32_t *b, uint32_t nb)
 		assert_int_equal(a[i], b[i]);
 }
 
-/* ---- full values ----------------------------------------------------------
- */
+/* ---- full values --------------------------------------------------------- */
 
 static void
 full_desc(struct hq_task_desc *d, uint32_t k)
@@ -493,8 +492,7 @@ decode_any(enum kind kind, const uint8_t *p, size_t len, struct hq_errbuf *eb,
 	return rc;
 }
 
-/* ---- round trips ----------------------------------------------------------
- */
+/* ---- round trips --------------------------------------------------------- */
 
 static void
 eq_strv(char *const *a, uint32_t na, char *const *b, uint32_t nb)
@@ -1241,8 +1239,7 @@ test_wire_event_roundtrip(void **unused)
 	}
 }
 
-/* ---- malformed input ------------------------------------------------------
- */
+/* ---- malformed input ----------------------------------------------------- */
 
 static const char *const kind_names[] = { "cmsg", "smsg", "wmsg", "vmsg",
 	"event" };

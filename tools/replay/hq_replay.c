@@ -124,8 +124,7 @@ struct replay {
 	struct replay_kind_stat kinds[REPLAY_NKINDS];
 };
 
-/* ---- faults inside LMDB ---------------------------------------------------
- */
+/* ---- faults inside LMDB -------------------------------------------------- */
 
 /*
  * LMDB does not checksum its pages: a file damaged inside a page can make
