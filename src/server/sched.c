@@ -161,7 +161,9 @@ struct round {
 	uint32_t *nplanned; /* per worker: assignments in this round */
 	uint8_t *flag;	    /* per worker: W_* */
 	int32_t *hold_prio; /* per held worker: the holding task's order */
+	uint32_t *hold_weight;
 	uint32_t *hold_job;
+	uint32_t *bweight;	   /* per bucket: its request's weight */
 	struct cursor *cur;	   /* per bucket */
 	uint32_t *hint;		   /* per bucket: first worker worth trying */
 	bool *blocked;		   /* per bucket, in this layer */
@@ -180,14 +182,38 @@ prefill_ok(const struct hq_sworker *w, const struct hq_res_variant *v,
 	return layer == 1 || v->min_time_ms == 0 || w->end_ms == 0;
 }
 
+/* The weight of a request: the highest of its variants' (x10000). */
+static uint32_t
+rq_weight(const struct hq_rq *rq)
+{
+	uint32_t v, w = 0;
+
+	for (v = 0; v < rq->req.n; v++)
+		w = HQ_MAX(w, rq->req.v[v].weight);
+	return w;
+}
+
+/* The order of the ready queues: priority (higher first), then weight
+ * (higher first), then job (older first). Is a after b? */
+static bool
+order_after(int32_t ap, uint32_t aw, uint32_t aj, int32_t bp, uint32_t bw,
+    uint32_t bj)
+{
+	if (ap != bp)
+		return ap < bp;
+	if (aw != bw)
+		return aw < bw;
+	return aj > bj;
+}
+
 /* Find a worker, from *hint on, where some variant of the queue's request
  * fits this layer; the variant goes to *vp. Workers before the hint are
  * known to be full for this queue in this round (they only fill up, and
  * holds only grow). A held worker takes only tasks that come before the
  * holding multi-node task in the order (they matter in later layers). */
 static int
-find_worker(struct round *r, const struct hq_bucket *bk, uint32_t job,
-    uint32_t layer, uint32_t *hint, uint32_t *vp)
+find_worker(struct round *r, const struct hq_bucket *bk, uint32_t weight,
+    uint32_t job, uint32_t layer, uint32_t *hint, uint32_t *vp)
 {
 	const struct hq_state *st = r->st;
 	const struct hq_rq *rq = &st->rqs[bk->rq];
@@ -196,9 +222,8 @@ find_worker(struct round *r, const struct hq_bucket *bk, uint32_t job,
 	for (i = *hint; i < r->nw; i++) {
 		if ((r->flag[i] & (W_TAKEN | W_EXCLUDED)) ||
 		    ((r->flag[i] & W_HELD) &&
-			(bk->priority < r->hold_prio[i] ||
-			    (bk->priority == r->hold_prio[i] &&
-				job > r->hold_job[i]))))
+			order_after(bk->priority, weight, job, r->hold_prio[i],
+			    r->hold_weight[i], r->hold_job[i])))
 			continue;
 		for (v = 0; v < rq->req.n; v++)
 			if (prefill_ok(r->ws[i], &rq->req.v[v], layer,
@@ -250,8 +275,8 @@ mn_idle(const struct round *r, uint32_t i)
  * so that they drain. Returns whether the task was placed.
  */
 static bool
-place_multinode(struct round *r, const struct hq_bucket *bk, uint32_t job,
-    uint32_t idx, struct hq_plan *out)
+place_multinode(struct round *r, const struct hq_bucket *bk, uint32_t weight,
+    uint32_t job, uint32_t idx, struct hq_plan *out)
 {
 	const struct hq_state *st = r->st;
 	const struct hq_res_variant *v = &st->rqs[bk->rq].req.v[0];
@@ -312,6 +337,7 @@ place_multinode(struct round *r, const struct hq_bucket *bk, uint32_t job,
 		HQ_ASSERT(pick != UINT32_MAX);
 		r->flag[pick] |= W_HELD;
 		r->hold_prio[pick] = bk->priority;
+		r->hold_weight[pick] = weight;
 		r->hold_job[pick] = job;
 		HQ_VEC_RESERVE(out->held, out->held_cap, out->nheld + 1);
 		out->held[out->nheld++] = r->ws[pick]->id;
@@ -341,8 +367,11 @@ plan_round(struct round *r, struct hq_plan *out)
 	/*
 	 * Layer 1 fills what can run now; later layers queue work on workers
 	 * (prefill). Within a layer, priority levels go from the highest;
-	 * inside a level the queues (one per request kind) are merged by job
-	 * id, so older jobs go first whatever their request.
+	 * inside a level the queues (one per request kind) are merged by
+	 * weight (--weight, higher first), then by job id, so among equal
+	 * weights older jobs go first whatever their request. A queue that
+	 * finds no room is skipped for the layer: neither a weight nor an
+	 * older job blocks the queues after it.
 	 */
 	for (layer = 1; layer <= r->layers; layer++) {
 		memset(r->hint, 0, nb * sizeof *r->hint);
@@ -370,8 +399,16 @@ plan_round(struct round *r, struct hq_plan *out)
 						r->blocked[b] = true;
 						continue;
 					}
-					if (best == UINT32_MAX || job < bjob ||
-					    (job == bjob && idx < bidx)) {
+					if (best == UINT32_MAX ||
+					    order_after(st->buckets[best]
+							    ->priority,
+						r->bweight[best], bjob,
+						st->buckets[b]->priority,
+						r->bweight[b], job) ||
+					    (job == bjob &&
+						r->bweight[b] ==
+						    r->bweight[best] &&
+						idx < bidx)) {
 						best = b;
 						bjob = job;
 						bidx = idx;
@@ -382,15 +419,17 @@ plan_round(struct round *r, struct hq_plan *out)
 				if (hq_state_rq_multinode(st,
 					st->buckets[best]->rq)) {
 					if (place_multinode(r,
-						st->buckets[best], bjob, bidx,
+						st->buckets[best],
+						r->bweight[best], bjob, bidx,
 						out))
 						r->cur[best].pos++;
 					else
 						r->blocked[best] = true;
 					continue;
 				}
-				wi = find_worker(r, st->buckets[best], bjob,
-				    layer, &r->hint[best], &v);
+				wi = find_worker(r, st->buckets[best],
+				    r->bweight[best], bjob, layer,
+				    &r->hint[best], &v);
 				if (wi < 0) {
 					r->blocked[best] = true;
 					continue;
@@ -475,7 +514,11 @@ hq_sched_plan(const struct hq_state *st, uint64_t now_ms,
 	r.nplanned = hq_xcalloc(r.nw, sizeof *r.nplanned);
 	r.flag = hq_xcalloc(r.nw, sizeof *r.flag);
 	r.hold_prio = hq_xcalloc(r.nw, sizeof *r.hold_prio);
+	r.hold_weight = hq_xcalloc(r.nw, sizeof *r.hold_weight);
 	r.hold_job = hq_xcalloc(r.nw, sizeof *r.hold_job);
+	r.bweight = hq_xcalloc(nb, sizeof *r.bweight);
+	for (i = 0; i < nb; i++)
+		r.bweight[i] = rq_weight(&st->rqs[st->buckets[i]->rq]);
 	r.cur = hq_xcalloc(nb, sizeof *r.cur);
 	r.hint = hq_xcalloc(nb, sizeof *r.hint);
 	r.blocked = hq_xcalloc(nb, sizeof *r.blocked);
@@ -492,7 +535,9 @@ hq_sched_plan(const struct hq_state *st, uint64_t now_ms,
 	free(r.blocked);
 	free(r.hint);
 	free(r.cur);
+	free(r.bweight);
 	free(r.hold_job);
+	free(r.hold_weight);
 	free(r.hold_prio);
 	free(r.flag);
 	free(r.nplanned);

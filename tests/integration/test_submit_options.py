@@ -446,6 +446,29 @@ def test_priority_order_on_one_cpu(hq):
                                       "true"])
 
 
+def test_weight_order_on_one_cpu(hq):
+    """Within one priority the heavier request goes first; priority still
+    comes first; a heavier task that cannot fit blocks nobody."""
+    hq.start_server()
+    log = hq.work / "order.txt"
+
+    def sub(*opts):
+        return hq.submit(list(opts) + ["--", "bash", "-c",
+                                       f'echo "$HQ_JOB_ID.$HQ_TASK_ID" >> {log}'])
+    light = sub("--array", "1-2")
+    heavy = sub("--array", "1-2", "--weight", "4")
+    mid = sub("--weight", "2.5")
+    urgent = sub("--priority", "1", "--weight", "0.5")
+    too_big = sub("--weight", "100", "--cpus", "2")
+    hq.start_worker(cpus=1)
+    for j in (light, heavy, mid, urgent):
+        hq.wait_job(j)
+    assert log.read_text().split() == ["4.0", "2.1", "2.2", "3.0", "1.1",
+                                       "1.2"]
+    assert tasks(hq, too_big)[0]["state"] == "waiting"
+    assert "weight" in fails(hq, ["submit", "--weight", "0", "--", "true"])
+
+
 def test_time_limit(hq):
     hq.start_server()
     hq.start_worker(cpus=2)

@@ -35,6 +35,7 @@ struct rspec {
 		uint64_t min_time_ms;
 		uint32_t n_nodes;      /* > 0: multi-node, no resources */
 		enum hq_policy policy; /* of the cpus entry */
+		uint32_t weight;       /* x10000; 0: the default (1) */
 	} v[3];
 };
 
@@ -56,7 +57,7 @@ req_init(struct hq_res_request *r, const struct rspec *rs)
 	for (i = 0; i < rs->nv; i++) {
 		struct hq_res_variant *v = &r->v[i];
 
-		v->weight = ONE;
+		v->weight = rs->v[i].weight ? rs->v[i].weight : ONE;
 		v->min_time_ms = rs->v[i].min_time_ms;
 		v->n_nodes = rs->v[i].n_nodes;
 		v->e = hq_xcalloc(2, sizeof *v->e);
@@ -1410,6 +1411,82 @@ nodes(uint32_t n)
 	return x;
 }
 
+static const struct rspec *
+weighted(const struct rspec *base, uint32_t weight)
+{
+	static struct rspec r[4];
+	static uint32_t k;
+	struct rspec *x = &r[k++ % HQ_ARRAY_LEN(r)];
+
+	*x = *base;
+	x->v[0].weight = weight;
+	return x;
+}
+
+/*
+ * --weight: within one priority, the heavier request goes first, whatever
+ * the job's age; a heavier request that does not fit now blocks nobody;
+ * priority still comes before weight; a heavier task may use workers held
+ * for a lighter multi-node task of the same priority, a lighter one not.
+ */
+static void
+test_sched_weight(void **unused)
+{
+	struct hq_state *st = hq_state_create();
+	struct hq_plan p = { 0 };
+	struct hq_sched_opts o = { .layers = 1 };
+
+	(void)unused;
+	worker(st, 1, 2, 0, 0);
+	submit(st, 1, 0, 3, cpus(ONE), 0);
+	submit(st, 2, 0, 3, weighted(cpus(ONE), 3 * ONE), 0);
+	hq_sched_plan(st, tnow, &o, &p);
+	assert_int_equal(p.n, 2);
+	assert_int_equal(plan_count(&p, 2, 1), 2);
+	apply_plan(st, &p);
+	assert_int_equal(run1(st, HQ_RUN_FINISHED, 2, 1, 0), 0);
+	/* one cpu free: the heavy 2-cpu job 3 waits, job 2 goes on */
+	submit(st, 3, 0, 1, weighted(cpus(2 * ONE), 5 * ONE), 0);
+	hq_sched_plan(st, tnow, &o, &p);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(plan_count(&p, 2, 1), 1);
+	apply_plan(st, &p);
+	assert_int_equal(run1(st, HQ_RUN_FINISHED, 2, 1, 1), 0);
+	assert_int_equal(run1(st, HQ_RUN_FINISHED, 2, 1, 2), 0);
+	/* both cpus free: the heaviest first, then nothing else fits */
+	hq_sched_plan(st, tnow, &o, &p);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(plan_count(&p, 3, 1), 1);
+	apply_plan(st, &p);
+	assert_int_equal(run1(st, HQ_RUN_FINISHED, 3, 1, 0), 0);
+	/* a higher priority beats any weight */
+	submit(st, 4, 0, 2, cpus(ONE), 1);
+	submit(st, 5, 0, 2, weighted(cpus(ONE), 9 * ONE), 0);
+	hq_sched_plan(st, tnow, &o, &p);
+	assert_int_equal(plan_count(&p, 4, 1), 2);
+	assert_int_equal(p.n, 2);
+	hq_plan_fini(&p);
+	hq_state_destroy(st);
+
+	/* multi-node holds */
+	st = hq_state_create();
+	o.layers = 1;
+	worker(st, 1, 1, 0, 0);
+	worker(st, 2, 1, 0, 0);
+	submit(st, 1, 0, 1, cpus(ONE), 0);
+	assert_int_equal(run1(st, HQ_RUN_ASSIGNED, 1, 1, 0), 0);
+	submit(st, 2, 0, 1, nodes(2), 0);
+	submit(st, 3, 0, 5, cpus(ONE), 0); /* lighter: waits */
+	submit(st, 4, 0, 5, weighted(cpus(ONE), 2 * ONE), 0); /* heavier */
+	hq_sched_plan(st, tnow, &o, &p);
+	assert_int_equal(p.nheld, 2);
+	assert_int_equal(plan_count(&p, 3, 0), 0);
+	assert_int_equal(plan_count(&p, 4, 2), 1);
+	assert_int_equal(p.n, 1);
+	hq_plan_fini(&p);
+	hq_state_destroy(st);
+}
+
 /* --nodes 2 takes two idle workers of one group, exclusively, and frees
  * them when it ends; --nodes 3 never fits a group of two. */
 static void
@@ -1623,8 +1700,7 @@ test_sched_time_request_no_prefill(void **unused)
 	hq_state_destroy(st);
 }
 
-/* ---- one big round --------------------------------------------------------
- */
+/* ---- one big round ------------------------------------------------------- */
 
 static double
 elapsed_ms(const struct timespec *a, const struct timespec *b)
@@ -1752,6 +1828,7 @@ main(void)
 		cmocka_unit_test(test_sched_property_random_variants),
 		cmocka_unit_test(test_sched_multinode),
 		cmocka_unit_test(test_sched_multinode_hold),
+		cmocka_unit_test(test_sched_weight),
 		cmocka_unit_test(test_sched_min_utilization),
 		cmocka_unit_test(test_sched_time_request_no_prefill),
 		cmocka_unit_test(test_sched_property_random_multinode),
