@@ -168,7 +168,63 @@ struct round {
 	uint32_t *hint;		   /* per bucket: first worker worth trying */
 	bool *blocked;		   /* per bucket, in this layer */
 	uint32_t *gidle, *gusable; /* per group scratch */
+	uint32_t gate;		   /* see round_gate() */
+	uint32_t *room;		   /* per worker: first layer with room */
 };
+
+/*
+ * A resource that every variant of every waiting single-node request asks
+ * for (a positive amount or "all"), usually "cpus"; UINT32_MAX if there is
+ * none. A worker whose committed amount of it fills L layers has no room
+ * for any of these tasks in layers 1..L, so the round skips it there
+ * without looking at the requests: a round over workers that are full
+ * costs in workers x queues, not in workers x queues x layers.
+ */
+static uint32_t
+round_gate(const struct hq_state *st, int32_t cpus)
+{
+	uint32_t b, v, e;
+	bool any = false;
+
+	if (cpus < 0)
+		return UINT32_MAX;
+	for (b = 0; b < st->nbuckets; b++) {
+		const struct hq_rq *rq = &st->rqs[st->buckets[b]->rq];
+
+		if (st->buckets[b]->nready == 0 ||
+		    hq_state_rq_multinode(st, st->buckets[b]->rq))
+			continue;
+		for (v = 0; v < rq->req.n; v++) {
+			const struct hq_res_variant *var = &rq->req.v[v];
+
+			for (e = 0; e < var->n; e++)
+				if (rq->rid[v][e] == (uint32_t)cpus &&
+				    (var->e[e].amount > 0 ||
+					var->e[e].policy == HQ_POLICY_ALL))
+					break;
+			if (e == var->n)
+				return UINT32_MAX;
+		}
+		any = true;
+	}
+	return any ? (uint32_t)cpus : UINT32_MAX;
+}
+
+/* The first layer in which worker i may have room for the gate. */
+static uint32_t
+room_of(const struct round *r, uint32_t i)
+{
+	uint64_t total, used, layer;
+
+	if (r->gate == UINT32_MAX)
+		return 1;
+	total = hq_sworker_total(r->ws[i], r->gate);
+	if (total == 0)
+		return UINT32_MAX; /* none of the waiting tasks fits here */
+	used = r->gate < r->nres ? r->used[(size_t)i * r->nres + r->gate] : 0;
+	layer = used / total + 1;
+	return layer > UINT32_MAX ? UINT32_MAX : (uint32_t)layer;
+}
 
 /* A task with a time request is not queued on a worker with a lifetime
  * (layers > 1): by the time it would start, the worker may have too
@@ -220,7 +276,8 @@ find_worker(struct round *r, const struct hq_bucket *bk, uint32_t weight,
 	uint32_t i, v;
 
 	for (i = *hint; i < r->nw; i++) {
-		if ((r->flag[i] & (W_TAKEN | W_EXCLUDED)) ||
+		if (layer < r->room[i] ||
+		    (r->flag[i] & (W_TAKEN | W_EXCLUDED)) ||
 		    ((r->flag[i] & W_HELD) &&
 			order_after(bk->priority, weight, job, r->hold_prio[i],
 			    r->hold_weight[i], r->hold_job[i])))
@@ -359,6 +416,7 @@ plan_round(struct round *r, struct hq_plan *out)
 		    HQ_MIN(r->ws[i]->nres, nres) * sizeof *r->used);
 		r->nplanned[i] = 0;
 		r->flag[i] &= W_EXCLUDED;
+		r->room[i] = room_of(r, i);
 	}
 	memset(r->cur, 0, nb * sizeof *r->cur);
 	for (b = 0; b < nb; b++)
@@ -374,6 +432,14 @@ plan_round(struct round *r, struct hq_plan *out)
 	 * older job blocks the queues after it.
 	 */
 	for (layer = 1; layer <= r->layers; layer++) {
+		/* Multi-node tasks go in layer 1 only, single-node ones
+		 * where a worker has room: skip a later layer without it. */
+		if (layer > 1) {
+			for (i = 0; i < r->nw && r->room[i] > layer; i++)
+				;
+			if (i == r->nw)
+				continue;
+		}
 		memset(r->hint, 0, nb * sizeof *r->hint);
 		memset(r->blocked, 0, nb * sizeof *r->blocked);
 		for (b = 0; b < nb; b++)
@@ -438,6 +504,7 @@ plan_round(struct round *r, struct hq_plan *out)
 				    r->used + (size_t)wi * nres,
 				    st->buckets[best]->rq, v);
 				r->nplanned[wi]++;
+				r->room[wi] = room_of(r, (uint32_t)wi);
 				plan_push(out, r->ws[wi]->id, bjob, bidx, v, 0,
 				    0);
 				r->cur[best].pos++;
@@ -526,10 +593,13 @@ hq_sched_plan(const struct hq_state *st, uint64_t now_ms,
 	r.gusable =
 	    hq_xcalloc(st->ngroups ? st->ngroups : 1, sizeof *r.gusable);
 	cpus = hq_state_resource_id(st, "cpus");
+	r.gate = round_gate(st, cpus);
+	r.room = hq_xcalloc(r.nw, sizeof *r.room);
 	/* Every repetition excludes one more worker: at most nw + 1. */
 	do
 		plan_round(&r, out);
 	while (check_min_utilization(&r, cpus) > 0);
+	free(r.room);
 	free(r.gusable);
 	free(r.gidle);
 	free(r.blocked);
