@@ -1213,8 +1213,8 @@ def write_doc(path, results, sz, mode):
     L.append("make deps && make bench            # full suite, about "
              f"{results['_run']['duration_s'] / 60:.0f} min here"
              if mode == "full" else "make deps && make bench")
-    L.append("make bench QUICK=1                 # smaller sizes, < 50 s; "
-             "writes build/bench/BENCHMARKS.md")
+    L.append("make bench QUICK=1                 # smaller sizes (goal: "
+             "< 50 s); writes build/bench/BENCHMARKS.md")
     L.append("python3 bench/run.py --build build --perf --only "
              "dispatch,workers   # perf profiles of the server")
     L.append("HQ_PREFILL_LAYERS=8 python3 bench/run.py --build build --quick "
