@@ -124,6 +124,13 @@ int cmd_worker_hwdetect(struct cli *c, int argc, char **argv);
  * the option table of the caller's last cli_parse() (read it first).
  */
 void cli_worker_check_start_args(struct cli *c, int argc, char **argv);
+/* The handler of a bad option value: prints and exits (cli_fail). */
+typedef void cli_bad_value_fn(struct cli *c, const char *opt, const char *value,
+    const char *why);
+/* Validate a worker's --cpus and --resource pool definitions (worker start,
+ * alloc add) before connecting; a bad one goes to bad(). */
+void cli_check_worker_pools(struct cli *c, const char *cpus, const char **res,
+    uint32_t nres, cli_bad_value_fn *bad);
 /* cmd_deploy.c */
 int cmd_worker_deploy_ssh(struct cli *c, int argc, char **argv);
 /* cmd_server.c: `server debug-dump` */

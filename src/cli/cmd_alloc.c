@@ -181,44 +181,6 @@ alloc_u32(struct cli *c, const struct hq_args *a, const char *opt,
 }
 
 static void
-alloc_check_pools(struct cli *c, const char *cpus, const char **res,
-    uint32_t nres)
-{
-	struct hq_res_pool pool;
-	struct hq_errbuf eb;
-	char **names = hq_xcalloc(nres + 1, sizeof *names);
-	uint32_t i, k;
-
-	if (cpus != NULL) {
-		if (hq_parse_pool_def("cpus", cpus, true, &pool, &eb) != 0)
-			alloc_bad_value(c, "cpus", cpus, eb.msg);
-		hq_res_pool_fini(&pool);
-	}
-	for (i = 0; i < nres; i++) {
-		char *def;
-
-		if (hq_split_name_value(res[i], &names[i], &def, &eb) != 0)
-			alloc_bad_value(c, "resource", res[i], eb.msg);
-		if (hq_parse_pool_def(names[i], def,
-			strcmp(names[i], "cpus") == 0, &pool, &eb) != 0)
-			alloc_bad_value(c, "resource", res[i], eb.msg);
-		hq_res_pool_fini(&pool);
-		free(def);
-		if (cpus != NULL && strcmp(names[i], "cpus") == 0)
-			cli_fail(c,
-			    "error: --cpus conflicts with --resource "
-			    "cpus=...\n\nFor more information, try '--help'.");
-		for (k = 0; k < i; k++)
-			if (strcmp(names[k], names[i]) == 0)
-				alloc_bad_value(c, "resource", res[i],
-				    "the resource is defined twice");
-	}
-	for (i = 0; i < nres; i++)
-		free(names[i]);
-	free(names);
-}
-
-static void
 alloc_check_detect(struct cli *c, const char *v)
 {
 	static const char *const known[] = { "cpus", "mem", "gpus/nvidia",
@@ -296,7 +258,7 @@ alloc_params(struct cli *c, const struct hq_args *a, struct hq_alloc_params *p)
 
 	/* Worker options, in the order of the worker command (spec 2.13). */
 	res = hq_args_multi(a, "resource", &nres);
-	alloc_check_pools(c, cpus, res, nres);
+	cli_check_worker_pools(c, cpus, res, nres, alloc_bad_value);
 	if (cpus != NULL) {
 		alloc_warg(p, "--cpus", cpus);
 		p->cpus = hq_xstrdup(cpus);

@@ -315,10 +315,9 @@ worker_check_duration(struct cli *c, const struct hq_args *a, const char *opt,
 		*ms = out;
 }
 
-/* Validate --cpus and --resource now, for errors before connecting. */
-static void
-worker_check_pools(struct cli *c, const char *cpus, const char **res,
-    uint32_t nres)
+void
+cli_check_worker_pools(struct cli *c, const char *cpus, const char **res,
+    uint32_t nres, cli_bad_value_fn *bad)
 {
 	struct hq_res_pool pool;
 	struct hq_errbuf eb;
@@ -327,7 +326,7 @@ worker_check_pools(struct cli *c, const char *cpus, const char **res,
 
 	if (cpus != NULL) {
 		if (hq_parse_pool_def("cpus", cpus, true, &pool, &eb) != 0)
-			worker_bad_value(c, "cpus", cpus, eb.msg);
+			bad(c, "cpus", cpus, eb.msg);
 		hq_res_pool_fini(&pool);
 	}
 	names = hq_xcalloc(nres + 1, sizeof *names);
@@ -335,10 +334,10 @@ worker_check_pools(struct cli *c, const char *cpus, const char **res,
 		char *def;
 
 		if (hq_split_name_value(res[i], &names[i], &def, &eb) != 0)
-			worker_bad_value(c, "resource", res[i], eb.msg);
+			bad(c, "resource", res[i], eb.msg);
 		if (hq_parse_pool_def(names[i], def,
 			strcmp(names[i], "cpus") == 0, &pool, &eb) != 0)
-			worker_bad_value(c, "resource", res[i], eb.msg);
+			bad(c, "resource", res[i], eb.msg);
 		hq_res_pool_fini(&pool);
 		free(def);
 		if (cpus != NULL && strcmp(names[i], "cpus") == 0)
@@ -347,7 +346,7 @@ worker_check_pools(struct cli *c, const char *cpus, const char **res,
 			    "cpus=...\n\nFor more information, try '--help'.");
 		for (k = 0; k < i; k++)
 			if (strcmp(names[k], names[i]) == 0)
-				worker_bad_value(c, "resource", res[i],
+				bad(c, "resource", res[i],
 				    "the resource is defined twice");
 	}
 	for (i = 0; i < nres; i++)
@@ -400,7 +399,8 @@ worker_start_options(struct cli *c, const struct hq_args *a,
 	o->server_dir = c->server_dir;
 	o->cpus = hq_args_get(a, "cpus");
 	o->resources = hq_args_multi(a, "resource", &o->nresources);
-	worker_check_pools(c, o->cpus, o->resources, o->nresources);
+	cli_check_worker_pools(c, o->cpus, o->resources, o->nresources,
+	    worker_bad_value);
 	o->group = hq_args_get(a, "group");
 	o->coupling = hq_args_get(a, "coupling");
 	if ((v = hq_args_get(a, "detect-resources")) != NULL)

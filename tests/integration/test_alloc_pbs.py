@@ -168,6 +168,17 @@ def test_alloc_pbs_failures_are_reported_and_pause(pbs):
     r = add_queue(hq, "--time-limit", "1m", "--worker-time-limit", "2m",
                   check=False)
     assert r.rc == 1 and "Worker time limit" in r.stderr
+    # Worker resources are checked as `worker start` checks them.
+    for args, why in ((["--resource", "fairy=[a]", "--resource", "fairy=[b]"],
+                       "the resource is defined twice"),
+                      (["--cpus", "2", "--resource", "cpus=4"],
+                       "--cpus conflicts with --resource cpus=..."),
+                      (["--resource", "fairy"], "(no '=')"),
+                      (["--cpus", "0"], "zero CPUs")):
+        for r in (add_queue(hq, *args, check=False),
+                  hq.command(["worker", "start", *args], check=False)):
+            assert r.rc == 1 and why in r.stderr, (args, r)
+    assert len(queues(hq)) == 1  # the paused queue above, nothing new
 
 
 def test_alloc_pbs_remove_force_cancels(pbs):
