@@ -42,7 +42,7 @@ SIZES = {
         "journal_max_records": 0,
         "s2s_reps": 50,
         "many_workers": 100, "many_n": 1000000, "many_cap_s": 180,
-        "sched_rounds": 11,
+        "sched_rounds": 21,
     },
     "quick": {
         "floor_n": 2000, "floor_reps": 3,
@@ -53,7 +53,7 @@ SIZES = {
         "journal_max_records": 20000,
         "s2s_reps": 15,
         "many_workers": 20, "many_n": 100000, "many_cap_s": 8,
-        "sched_rounds": 5,
+        "sched_rounds": 21,
     },
 }
 SUBMIT_N = 1000000  # submit_1m_ms and restart_1m_ms, in both modes
