@@ -402,6 +402,97 @@ place_multinode(struct round *r, const struct hq_bucket *bk, uint32_t weight,
 	return false;
 }
 
+/* Does the head (job, idx) of queue b come before (job2, idx2) of queue
+ * b2 in the order of the ready queues? */
+static bool
+head_before(const struct round *r, uint32_t b, uint32_t job, uint32_t idx,
+    uint32_t b2, uint32_t job2, uint32_t idx2)
+{
+	const struct hq_state *st = r->st;
+	int32_t p = st->buckets[b]->priority, p2 = st->buckets[b2]->priority;
+
+	if (order_after(p2, r->bweight[b2], job2, p, r->bweight[b], job))
+		return true;
+	if (order_after(p, r->bweight[b], job, p2, r->bweight[b2], job2))
+		return false;
+	return idx < idx2; /* one job, one weight */
+}
+
+/*
+ * Merge the queues lo..hi-1 of one priority level into this layer: the
+ * first task in the order goes to the first worker with room for it. The
+ * queue at the front keeps the front while its next task still comes
+ * before the runner-up's head, so the heads of all queues are compared
+ * once per change of queue, not once per task (an array job's tasks go
+ * one after another).
+ */
+static void
+plan_level(struct round *r, struct hq_plan *out, uint32_t lo, uint32_t hi,
+    uint32_t layer)
+{
+	const struct hq_state *st = r->st;
+
+	for (;;) {
+		uint32_t best = UINT32_MAX, bjob = 0, bidx = 0;
+		uint32_t run = UINT32_MAX, rjob = 0, ridx = 0;
+		uint32_t b, job, idx, v;
+		int wi;
+
+		for (b = lo; b < hi; b++) {
+			if (r->blocked[b] || st->buckets[b]->nready == 0 ||
+			    !cursor_peek(st, &r->cur[b], &job, &idx)) {
+				r->blocked[b] = true;
+				continue;
+			}
+			if (best == UINT32_MAX ||
+			    head_before(r, b, job, idx, best, bjob, bidx)) {
+				run = best;
+				rjob = bjob;
+				ridx = bidx;
+				best = b;
+				bjob = job;
+				bidx = idx;
+			} else if (run == UINT32_MAX ||
+			    head_before(r, b, job, idx, run, rjob, ridx)) {
+				run = b;
+				rjob = job;
+				ridx = idx;
+			}
+		}
+		if (best == UINT32_MAX)
+			return;
+		if (hq_state_rq_multinode(st, st->buckets[best]->rq)) {
+			if (place_multinode(r, st->buckets[best],
+				r->bweight[best], bjob, bidx, out))
+				r->cur[best].pos++;
+			else
+				r->blocked[best] = true;
+			continue;
+		}
+		for (;;) {
+			wi = find_worker(r, st->buckets[best], r->bweight[best],
+			    bjob, layer, &r->hint[best], &v);
+			if (wi < 0) {
+				r->blocked[best] = true;
+				break;
+			}
+			charge(st, r->ws[wi], r->used + (size_t)wi * r->nres,
+			    st->buckets[best]->rq, v);
+			r->nplanned[wi]++;
+			r->room[wi] = room_of(r, (uint32_t)wi);
+			plan_push(out, r->ws[wi]->id, bjob, bidx, v, 0, 0);
+			r->cur[best].pos++;
+			if (!cursor_peek(st, &r->cur[best], &job, &idx) ||
+			    (run != UINT32_MAX &&
+				!head_before(r, best, job, idx, run, rjob,
+				    ridx)))
+				break;
+			bjob = job;
+			bidx = idx;
+		}
+	}
+}
+
 /* One full planning pass over every layer; keeps W_EXCLUDED marks. */
 static void
 plan_round(struct round *r, struct hq_plan *out)
@@ -452,63 +543,7 @@ plan_round(struct round *r, struct hq_plan *out)
 				 st->buckets[lo]->priority;
 			     hi++)
 				;
-			for (;;) {
-				uint32_t best = UINT32_MAX, bjob = 0, bidx = 0;
-				uint32_t job, idx, v;
-				int wi;
-
-				for (b = lo; b < hi; b++) {
-					if (r->blocked[b] ||
-					    st->buckets[b]->nready == 0 ||
-					    !cursor_peek(st, &r->cur[b], &job,
-						&idx)) {
-						r->blocked[b] = true;
-						continue;
-					}
-					if (best == UINT32_MAX ||
-					    order_after(st->buckets[best]
-							    ->priority,
-						r->bweight[best], bjob,
-						st->buckets[b]->priority,
-						r->bweight[b], job) ||
-					    (job == bjob &&
-						r->bweight[b] ==
-						    r->bweight[best] &&
-						idx < bidx)) {
-						best = b;
-						bjob = job;
-						bidx = idx;
-					}
-				}
-				if (best == UINT32_MAX)
-					break;
-				if (hq_state_rq_multinode(st,
-					st->buckets[best]->rq)) {
-					if (place_multinode(r,
-						st->buckets[best],
-						r->bweight[best], bjob, bidx,
-						out))
-						r->cur[best].pos++;
-					else
-						r->blocked[best] = true;
-					continue;
-				}
-				wi = find_worker(r, st->buckets[best],
-				    r->bweight[best], bjob, layer,
-				    &r->hint[best], &v);
-				if (wi < 0) {
-					r->blocked[best] = true;
-					continue;
-				}
-				charge(st, r->ws[wi],
-				    r->used + (size_t)wi * nres,
-				    st->buckets[best]->rq, v);
-				r->nplanned[wi]++;
-				r->room[wi] = room_of(r, (uint32_t)wi);
-				plan_push(out, r->ws[wi]->id, bjob, bidx, v, 0,
-				    0);
-				r->cur[best].pos++;
-			}
+			plan_level(r, out, lo, hi, layer);
 		}
 	}
 }
