@@ -25,5 +25,6 @@ for f in $(git ls-files 'src/*.c' 'src/*.h'); do
 	grep -q '#include <hwloc.h>' "$f" && bad "$f: only src/worker/topo.c may include hwloc.h"
 done
 grep -n '#include <assert.h>' $(git ls-files 'src/*.c' 'src/*.h') && bad "use HQ_ASSERT, not assert.h"
+python3 tools/check_json_pack.py || fail=1
 [ $fail = 0 ] && echo "lint: ok"
 exit $fail

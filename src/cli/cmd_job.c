@@ -774,7 +774,7 @@ cmd_job_open(struct cli *c, int argc, char **argv)
 	hq_smsg_fini(&r);
 	snprintf(id, sizeof id, "%u", job_id);
 	if (c->mode == CLI_MODE_JSON) {
-		json_t *j = json_pack("{s:i}", "id", (json_int_t)job_id);
+		json_t *j = json_pack("{s:I}", "id", (json_int_t)job_id);
 
 		cli_print_json(c, j);
 		json_decref(j);

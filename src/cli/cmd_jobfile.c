@@ -114,7 +114,7 @@ cmd_job_submit_file(struct cli *c, int argc, char **argv)
 	job_id = r.job_id;
 	hq_smsg_fini(&r);
 	if (c->mode == CLI_MODE_JSON) {
-		json_t *j = json_pack("{s:i}", "id", (json_int_t)job_id);
+		json_t *j = json_pack("{s:I}", "id", (json_int_t)job_id);
 
 		cli_print_json(c, j);
 		json_decref(j);

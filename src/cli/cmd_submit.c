@@ -277,11 +277,15 @@ build_resources(struct submit_ctx *s, struct hq_task_desc *d)
 	if ((x = hq_args_get(s->cli_args, "weight")) != NULL) {
 		double w;
 
-		if (hq_parse_f64(x, &w, &eb) != 0 || !(w > 0) || w > 1e9)
+		/* Stored x10000 in 32 bits. */
+		if (hq_parse_f64(x, &w, &eb) != 0 || !(w > 0))
 			cli_fail(c,
 			    "Invalid weight '%s': must be a number "
 			    "greater than 0",
 			    x);
+		if (w > (double)UINT32_MAX / 10000.0)
+			cli_fail(c, "Invalid weight '%s': must be at most %u",
+			    x, (unsigned)(UINT32_MAX / 10000u));
 		v->weight = (uint32_t)(w * 10000.0 + 0.5);
 		if (v->weight == 0)
 			v->weight = 1;
@@ -766,7 +770,7 @@ cmd_submit(struct cli *c, int argc, char **argv)
 	job_id = r.job_id;
 	hq_smsg_fini(&r);
 	if (c->mode == CLI_MODE_JSON) {
-		json_t *j = json_pack("{s:i}", "id", (json_int_t)job_id);
+		json_t *j = json_pack("{s:I}", "id", (json_int_t)job_id);
 
 		cli_print_json(c, j);
 		json_decref(j);

@@ -73,7 +73,7 @@ part_json(const struct hq_access_part *p)
 	char hex[2 * HQ_KEY_BYTES + 1];
 
 	hq_hex_encode(p->key, HQ_KEY_BYTES, hex);
-	return json_pack("{s:s, s:i, s:o}", "host", p->host ? p->host : "",
+	return json_pack("{s:s, s:I, s:o}", "host", p->host ? p->host : "",
 	    "port", (json_int_t)p->port, "secret_key",
 	    p->has_key ? json_string(hex) : json_null());
 }

@@ -60,7 +60,7 @@ evjson_crash_limit(int32_t c)
 		return json_string("NeverRestart");
 	if (c == HQ_CRASH_UNLIMITED || c < 0)
 		return json_string("Unlimited");
-	return json_pack("{s:i}", "MaxCrashes", (json_int_t)c);
+	return json_pack("{s:I}", "MaxCrashes", (json_int_t)c);
 }
 
 static json_t *
@@ -130,7 +130,7 @@ evjson_submit_desc(const struct hq_submit *s)
 	} else {
 		const struct hq_task_desc *d = &s->descs[0];
 
-		td = json_pack("{s:o, s:o, s:o, s:i, s:o}", "ids",
+		td = json_pack("{s:o, s:o, s:o, s:I, s:o}", "ids",
 		    evjson_idset(&s->ids), "resources", evjson_request(&d->req),
 		    "time_limit",
 		    d->time_limit_ms ? evjson_duration(d->time_limit_ms)

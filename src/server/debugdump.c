@@ -142,7 +142,7 @@ dump_worker(const struct hq_state *st, const struct hq_sworker *w)
 								  : prefilled,
 		    dump_task_ref(f->job, t->id));
 	}
-	o = json_pack("{s:i, s:s, s:s, s:b, s:s, s:o, s:o, s:o, s:o}", "id",
+	o = json_pack("{s:I, s:s, s:s, s:b, s:s, s:o, s:o, s:o, s:o}", "id",
 	    (json_int_t)w->id, "hostname",
 	    w->cfg.hostname ? w->cfg.hostname : "", "group",
 	    w->group_id < st->ngroups ? st->groups[w->group_id]
@@ -193,14 +193,14 @@ dump_job(const struct hq_job *job)
 		else
 			blocked++;
 	}
-	counts = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}", "waiting",
+	counts = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "waiting",
 	    (json_int_t)job->counts[HQ_TASK_WAITING], "running",
 	    (json_int_t)job->counts[HQ_TASK_RUNNING], "finished",
 	    (json_int_t)job->counts[HQ_TASK_FINISHED], "failed",
 	    (json_int_t)job->counts[HQ_TASK_FAILED], "canceled",
 	    (json_int_t)job->counts[HQ_TASK_CANCELED], "aborted",
 	    (json_int_t)job->counts[HQ_TASK_ABORTED]);
-	return json_pack("{s:i, s:s, s:s, s:b, s:i, s:o, s:{s:i, s:i, s:i}}",
+	return json_pack("{s:I, s:s, s:s, s:b, s:I, s:o, s:{s:I, s:I, s:I}}",
 	    "id", (json_int_t)job->id, "name", job->name ? job->name : "",
 	    "state", hq_job_state_name(hq_job_state(job)), "is_open",
 	    job->is_open, "n_tasks", (json_int_t)job->ntasks, "counts", counts,
@@ -227,10 +227,10 @@ dump_queues(const struct hq_state *st)
 			    r->lo >= r->hi)
 				continue;
 			json_array_append_new(ranges,
-			    json_pack("{s:i, s:o}", "job", (json_int_t)r->job,
+			    json_pack("{s:I, s:o}", "job", (json_int_t)r->job,
 				"tasks", dump_task_ids(job, r->lo, r->hi)));
 		}
-		o = json_pack("{s:i, s:o, s:I, s:o, s:i}", "priority",
+		o = json_pack("{s:I, s:o, s:I, s:o, s:I}", "priority",
 		    (json_int_t)bq->priority, "request",
 		    bq->rq < st->nrqs ? dump_request(&st->rqs[bq->rq].req)
 				      : json_null(),
@@ -271,7 +271,7 @@ dump_scheduler(struct server *s)
 		json_array_append_new(groups, json_string(st->groups[i]));
 	for (i = 0; i < s->plan.nheld; i++)
 		json_array_append_new(held, json_integer(s->plan.held[i]));
-	return json_pack("{s:i, s:b, s:o, s:o, s:i, s:{s:i, s:o}}",
+	return json_pack("{s:I, s:b, s:o, s:o, s:I, s:{s:I, s:o}}",
 	    "prefill_layers", (json_int_t)s->sched.layers, "round_pending",
 	    s->need_schedule, "resource_names", names, "worker_groups", groups,
 	    "resource_requests", (json_int_t)st->nrqs, "last_plan",

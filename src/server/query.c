@@ -41,7 +41,7 @@ json_secs(uint64_t ms)
 json_t *
 query_server_info(struct server *s)
 {
-	return json_pack("{s:n, s:s, s:s, s:s, s:i, s:i, s:i, s:o, s:s, s:o}",
+	return json_pack("{s:n, s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:s, s:o}",
 	    "server_dir", "server_uid", s->access.server_uid, "worker_host",
 	    s->access.worker.host, "client_host", s->access.client.host,
 	    "client_port", (json_int_t)s->access.client.port, "worker_port",
@@ -57,7 +57,7 @@ query_server_info(struct server *s)
 static json_t *
 job_info_json(const struct hq_job *job)
 {
-	json_t *stats = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}", "running",
+	json_t *stats = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "running",
 	    (json_int_t)job->counts[HQ_TASK_RUNNING], "finished",
 	    (json_int_t)job->counts[HQ_TASK_FINISHED], "failed",
 	    (json_int_t)job->counts[HQ_TASK_FAILED], "canceled",
@@ -65,7 +65,7 @@ job_info_json(const struct hq_job *job)
 	    (json_int_t)job->counts[HQ_TASK_ABORTED], "waiting",
 	    (json_int_t)job->counts[HQ_TASK_WAITING]);
 
-	return json_pack("{s:i, s:s, s:i, s:b, s:o, s:o, s:s}", "id",
+	return json_pack("{s:I, s:s, s:I, s:b, s:o, s:o, s:s}", "id",
 	    (json_int_t)job->id, "name", job->name, "task_count",
 	    (json_int_t)job->ntasks, "is_open", job->is_open, "task_stats",
 	    stats, "cancel_reason",
@@ -100,7 +100,7 @@ query_job_summary(struct server *s)
 		if (job != NULL)
 			counts[hq_job_state(job)]++;
 	}
-	o = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}", "Running",
+	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "Running",
 	    (json_int_t)counts[HQ_JOB_RUNNING], "Waiting",
 	    (json_int_t)counts[HQ_JOB_WAITING], "Finished",
 	    (json_int_t)counts[HQ_JOB_FINISHED], "Failed",
@@ -138,7 +138,7 @@ request_json(const struct hq_res_request *r)
 				"request", req));
 		}
 		json_array_append_new(arr,
-		    json_pack("{s:i, s:o, s:o, s:i}", "n_nodes",
+		    json_pack("{s:I, s:o, s:o, s:I}", "n_nodes",
 			(json_int_t)v->n_nodes, "resources", entries,
 			"min_time", json_secs(v->min_time_ms), "weight",
 			(json_int_t)v->weight));
@@ -183,7 +183,7 @@ desc_json(const struct hq_task_desc *d)
 	    stdio_json(&d->out, d->out.path ? d->out.path : HQ_DEFAULT_STDOUT),
 	    "stderr",
 	    stdio_json(&d->err, d->err.path ? d->err.path : HQ_DEFAULT_STDERR));
-	return json_pack("{s:o, s:o, s:o, s:i, s:o, s:b, s:o}", "program", prog,
+	return json_pack("{s:o, s:o, s:o, s:I, s:o, s:b, s:o}", "program", prog,
 	    "resources", request_json(&d->req), "pin_mode",
 	    pins[d->pin] ? json_string(pins[d->pin]) : json_null(), "priority",
 	    (json_int_t)d->priority, "time_limit",
@@ -257,7 +257,7 @@ query_task_json(struct server *s, const struct hq_job *job, uint32_t idx,
 	const struct hq_jdesc *jd = &job->descs[t->desc];
 	const struct hq_jsubmit *js = &job->submits[jd->submit];
 	bool started = t->start_ms != 0 && st != HQ_TASK_ABORTED;
-	json_t *o = json_pack("{s:i, s:s}", "id", (json_int_t)t->id, "state",
+	json_t *o = json_pack("{s:I, s:s}", "id", (json_int_t)t->id, "state",
 	    hq_task_state_name(st));
 	uint32_t nnodes = 0;
 
@@ -472,7 +472,7 @@ query_job_info(struct server *s, const struct hq_cmsg *m)
 				    &job->tasks[job->errors[k].idx];
 
 				json_array_append_new(errs,
-				    json_pack("{s:i, s:i, s:s}", "id",
+				    json_pack("{s:I, s:I, s:s}", "id",
 					(json_int_t)t->id, "worker",
 					(json_int_t)t->worker, "error",
 					job->errors[k].msg));
@@ -582,7 +582,7 @@ worker_json(struct server *s, const struct hq_sworker *w, bool runtime)
 		cfg = json_loads(w->cfg.config_json, 0, &jerr);
 	if (cfg == NULL)
 		cfg = json_object();
-	o = json_pack("{s:i, s:o}", "id", (json_int_t)w->id, "configuration",
+	o = json_pack("{s:I, s:o}", "id", (json_int_t)w->id, "configuration",
 	    cfg);
 	if (w->cfg.manager && *w->cfg.manager)
 		json_object_set_new(o, "allocation",
@@ -603,7 +603,7 @@ worker_json(struct server *s, const struct hq_sworker *w, bool runtime)
 		    json_pack("{s:{s:b}}", "MultiNodeTask", "main_node", root));
 	} else if (runtime && w->online)
 		json_object_set_new(o, "runtime_info",
-		    json_pack("{s:{s:i, s:i, s:b}}", "SingleNodeTasks",
+		    json_pack("{s:{s:I, s:I, s:b}}", "SingleNodeTasks",
 			"assigned_tasks", (json_int_t)w->ninflight,
 			"running_tasks", (json_int_t)w->nrunning, "is_reserved",
 			w->mn_held));
@@ -611,7 +611,7 @@ worker_json(struct server *s, const struct hq_sworker *w, bool runtime)
 		json_object_set_new(o, "runtime_info", json_null());
 	if (w->last_job != 0)
 		json_object_set_new(o, "last_task_started",
-		    json_pack("{s:{s:i, s:i}, s:o}", "task_id", "job_id",
+		    json_pack("{s:{s:I, s:I}, s:o}", "task_id", "job_id",
 			(json_int_t)w->last_job, "job_task_id",
 			(json_int_t)w->last_task, "time",
 			json_time(w->last_task_ms)));

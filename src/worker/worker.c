@@ -320,7 +320,7 @@ on_welcome(struct worker *w, struct hq_vmsg *m)
 	if (hq_worker_print_info != NULL) {
 		json_error_t jerr;
 		json_t *cfg = json_loads(w->cfg.config_json, 0, &jerr);
-		json_t *info = json_pack("{s:i, s:o, s:n, s:n, s:n, s:n, s:n}",
+		json_t *info = json_pack("{s:I, s:o, s:n, s:n, s:n, s:n, s:n}",
 		    "id", (json_int_t)w->worker_id, "configuration",
 		    cfg ? cfg : json_object(), "allocation", "runtime_info",
 		    "last_task_started", "started", "ended");

@@ -467,6 +467,12 @@ def test_weight_order_on_one_cpu(hq):
                                        "1.2"]
     assert tasks(hq, too_big)[0]["state"] == "waiting"
     assert "weight" in fails(hq, ["submit", "--weight", "0", "--", "true"])
+    # Stored x10000 in 32 bits: the largest weight round-trips exactly.
+    assert "at most 429496" in fails(hq, ["submit", "--weight", "429497",
+                                          "--", "true"])
+    big = hq.submit(["--weight", "429496", "--", "true"])
+    assert array_desc(hq, big)["resources"][0]["weight"] == 4294960000
+    assert array_desc(hq, heavy)["resources"][0]["weight"] == 40000
 
 
 def test_time_limit(hq):
