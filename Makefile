@@ -119,7 +119,8 @@ test: deps
 	$(MAKE) fuzz-quick
 	$(MAKE) integration
 
-SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN := -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all \
+       -fno-omit-frame-pointer
 check: deps
 	HQ_TEST_SANITIZED=1 \
 	  $(MAKE) BUILD=build-san CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" all unit integration
