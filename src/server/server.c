@@ -991,10 +991,18 @@ server_main(const struct server_opts *o)
 	s->start_ms = hq_now_ms();
 	s->sched.layers = 2;
 	{
+		/* A benchmark knob: the prefill of workers not yet measured. */
 		const char *e = getenv("HQ_PREFILL_LAYERS");
+		uint32_t n;
 
-		if (e != NULL && atoi(e) > 0)
-			s->sched.layers = (uint32_t)atoi(e);
+		if (e != NULL &&
+		    (hq_parse_u32(e, &n, &eb) != 0 || n == 0 ||
+			n > PREFILL_MAX_LAYERS))
+			hq_warn("HQ_PREFILL_LAYERS=%s ignored: expected 1 to "
+				"%u",
+			    e, PREFILL_MAX_LAYERS);
+		else if (e != NULL)
+			s->sched.layers = n;
 	}
 	s->server_dir = hq_path_absolute(o->server_dir);
 	hq_tls_global_init();

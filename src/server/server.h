@@ -23,6 +23,9 @@
 #include "server/sched.h"
 #include "server/state.h"
 
+/* The deepest prefill a worker gets (layers of its capacity). */
+#define PREFILL_MAX_LAYERS 32
+
 struct server_opts {
 	const char *server_dir;
 	const char *host;	  /* NULL: hostname */

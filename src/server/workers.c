@@ -435,8 +435,7 @@ wconn_started(struct server *s, struct wconn *wc, const struct hq_wmsg *m)
  * layers of its capacity: short tasks get a deeper queue, long ones just
  * one extra layer.
  */
-#define PREFILL_WINDOW_US  8000 /* work to keep queued, in time */
-#define PREFILL_MAX_LAYERS 32
+#define PREFILL_WINDOW_US 8000 /* work to keep queued, in time */
 
 static void
 wconn_measure_rate(struct server *s, struct wconn *wc, uint32_t finished)

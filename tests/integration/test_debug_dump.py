@@ -121,3 +121,18 @@ def test_debug_dump_errors(hq):
     out = hq.tmp / "ok.json"
     assert hq.json(["server", "debug-dump", str(out)]) == {}
     assert "tako" in json.loads(out.read_text())
+
+
+def test_prefill_layers_knob_is_checked(hq):
+    """HQ_PREFILL_LAYERS (a benchmark knob) sets the default prefill depth,
+    1 to 32; anything else is ignored with a warning, not trusted."""
+    s = hq.start_server(env={"HQ_PREFILL_LAYERS": "99999999999"})
+    t = dump(hq, hq.tmp / "a.json")["tako"]
+    assert t["scheduler"]["prefill_layers"] == 2
+    assert "HQ_PREFILL_LAYERS=99999999999 ignored: expected 1 to 32" in \
+        hq.output(s)
+    hq.command(["server", "stop"])
+    wait_until(lambda: s.poll() is not None, what="server stop")
+    hq.start_server(env={"HQ_PREFILL_LAYERS": "8"})
+    t = dump(hq, hq.tmp / "b.json")["tako"]
+    assert t["scheduler"]["prefill_layers"] == 8
