@@ -283,54 +283,154 @@ parse_items_meet(const struct parse_item *a, const struct parse_item *b)
 static int
 parse_item_cmp(const void *x, const void *y)
 {
-	const struct parse_item *a = x, *b = y;
+	const struct parse_item *a = *(const struct parse_item *const *)x;
+	const struct parse_item *b = *(const struct parse_item *const *)y;
 
 	if (a->first != b->first)
 		return a->first < b->first ? -1 : 1;
-	return a->txt < b->txt ? -1 : (a->txt > b->txt);
+	return a < b ? -1 : (a > b);
 }
 
+static int
+parse_u32_cmp(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+
+	return a < b ? -1 : (a > b);
+}
+
+/* With more items open at once than this, the sweep below could take
+ * quadratic time: expand the ids and sort them instead. */
+#define PARSE_SWEEP_MAX_OPEN 64
+
 /*
- * Find two items sharing an id. Sweep by start keeping the items still
- * "open" at the current start; only those can meet the next one.
+ * Find two items sharing an id; *x and *y (indices into items, x < y) say
+ * which. Sweep by start keeping the items still "open" at the current
+ * start; only those can meet the next one. Returns 1 for a pair, 0 for
+ * none, -1 when too many items are open at once (the caller decides).
  */
+static int
+parse_items_overlap(const struct parse_item *items, size_t n, size_t *x,
+    size_t *y)
+{
+	const struct parse_item **sorted, **act;
+	size_t i, j, k, nact = 0;
+	int found = 0;
+
+	if (n < 2)
+		return 0;
+	sorted = hq_xcalloc(n, sizeof *sorted);
+	act = hq_xcalloc(n, sizeof *act);
+	for (i = 0; i < n; i++)
+		sorted[i] = &items[i];
+	qsort(sorted, n, sizeof *sorted, parse_item_cmp);
+	for (i = 0; i < n && found == 0; i++) {
+		for (j = k = 0; j < nact; j++)
+			if (act[j]->last >= sorted[i]->first)
+				act[k++] = act[j];
+		nact = k;
+		for (j = 0; j < nact && found == 0; j++) {
+			if (!parse_items_meet(act[j], sorted[i]))
+				continue;
+			*x = (size_t)(HQ_MIN(act[j], sorted[i]) - items);
+			*y = (size_t)(HQ_MAX(act[j], sorted[i]) - items);
+			found = 1;
+		}
+		if (nact == PARSE_SWEEP_MAX_OPEN)
+			found = found ? found : -1;
+		act[nact++] = sorted[i];
+	}
+	free(act);
+	free(sorted);
+	return found;
+}
+
 static int
 parse_items_check(const char *s, const struct parse_item *items, size_t n,
     struct hq_errbuf *eb)
 {
-	struct parse_item *sorted;
-	const struct parse_item **act, *x, *y;
-	size_t i, j, k, nact = 0;
-	int rc = 0;
+	struct hq_idset set = { 0 };
+	size_t x = 0, y = 0;
+	uint32_t dup;
+	bool twice;
 
-	if (n < 2)
+	switch (parse_items_overlap(items, n, &x, &y)) {
+	case 0:
 		return 0;
-	sorted = hq_xmemdup(items, n * sizeof *items);
-	act = hq_xcalloc(n, sizeof *act);
-	qsort(sorted, n, sizeof *sorted, parse_item_cmp);
-	for (i = 0; i < n; i++) {
-		for (j = k = 0; j < nact; j++)
-			if (act[j]->last >= sorted[i].first)
-				act[k++] = act[j];
-		nact = k;
-		for (j = 0; j < nact; j++) {
-			if (!parse_items_meet(act[j], &sorted[i]))
-				continue;
-			x = act[j]->txt < sorted[i].txt ? act[j] : &sorted[i];
-			y = x == act[j] ? &sorted[i] : act[j];
-			rc = hq_errf(eb, HQ_EINVAL,
-			    "Invalid id range " QFMT ": items \"%.*s\" and "
-			    "\"%.*s\" overlap",
-			    QARG(s), HQ_MIN(x->len, 40), x->txt,
-			    HQ_MIN(y->len, 40), y->txt);
-			goto out;
-		}
-		act[nact++] = &sorted[i];
+	case 1:
+		return hq_errf(eb, HQ_EINVAL,
+		    "Invalid id range " QFMT ": items \"%.*s\" and "
+		    "\"%.*s\" overlap",
+		    QARG(s), HQ_MIN(items[x].len, 40), items[x].txt,
+		    HQ_MIN(items[y].len, 40), items[y].txt);
+	default:
+		for (x = 0; x < n; x++)
+			hq_idset_add_range(&set, items[x].first, items[x].count,
+			    items[x].step);
+		twice = hq_idset_find_overlap(&set, &dup);
+		hq_idset_fini(&set);
+		if (!twice)
+			return 0;
+		return hq_errf(eb, HQ_EINVAL,
+		    "Invalid id range " QFMT ": id %u is given twice", QARG(s),
+		    dup);
 	}
-out:
-	free(act);
-	free(sorted);
-	return rc;
+}
+
+bool
+hq_idset_find_overlap(const struct hq_idset *s, uint32_t *dup)
+{
+	struct parse_item *items;
+	uint32_t *ids, i, k;
+	uint64_t total = 0;
+	size_t x = 0, y = 0, n = 0;
+	int found;
+
+	items = hq_xcalloc(s->n ? s->n : 1, sizeof *items);
+	for (i = 0; i < s->n; i++) {
+		const struct hq_idrange *r = &s->r[i];
+
+		if (r->count == 0)
+			continue;
+		items[n].first = r->start;
+		items[n].step = r->step ? r->step : 1;
+		items[n].count = r->count;
+		items[n].last = r->start + (r->count - 1) * items[n].step;
+		total += r->count;
+		n++;
+	}
+	found = parse_items_overlap(items, n, &x, &y);
+	if (found == 1) {
+		/* The first id of y that x also holds. */
+		for (k = 0; k < items[y].count; k++) {
+			uint32_t id = items[y].first + k * items[y].step;
+			const struct parse_item *a = &items[x];
+
+			if (id >= a->first && id <= a->last &&
+			    (id - a->first) % a->step == 0) {
+				*dup = id;
+				break;
+			}
+		}
+	} else if (found == -1) {
+		/* Many ranges open at once: sort every id (at most the
+		 * tasks the submit would create anyway). */
+		ids = hq_xcalloc(total, sizeof *ids);
+		for (i = 0, total = 0; i < n; i++)
+			for (k = 0; k < items[i].count; k++)
+				ids[total++] =
+				    items[i].first + k * items[i].step;
+		qsort(ids, total, sizeof *ids, parse_u32_cmp);
+		found = 0;
+		for (k = 1; k < total && !found; k++)
+			if (ids[k] == ids[k - 1]) {
+				*dup = ids[k];
+				found = 1;
+			}
+		free(ids);
+	}
+	free(items);
+	return found == 1;
 }
 
 /* Item-level error: quote just the item, which is what the user got wrong. */

@@ -55,6 +55,12 @@ int hq_parse_selector(const char *s, int allow, struct hq_selector *out,
  * On success *out is overwritten; free it with hq_idset_fini().
  */
 int hq_parse_idset(const char *s, struct hq_idset *out, struct hq_errbuf *eb);
+/*
+ * Whether two ranges of s share an id; *dup gets one such id. An IntArray
+ * names each task once: the CLI refuses overlapping items and the server
+ * refuses such a submit from the wire.
+ */
+bool hq_idset_find_overlap(const struct hq_idset *s, uint32_t *dup);
 
 /* ---- numbers ----------------------------------------------------------- */
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/parse.h"
 
 /* ---- small helpers -------------------------------------------------- */
 
@@ -948,7 +949,7 @@ apply_submitted(struct hq_state *st, const struct hq_event *ev,
 	const struct hq_submit *src = &ev->u.submitted.submit;
 	struct hq_job *job;
 	struct hq_jsubmit *js;
-	uint32_t first, desc0, i, k, n, old_max_id, old_next_job;
+	uint32_t first, desc0, i, k, n, old_max_id, old_next_job, dup;
 	uint64_t now = ev->time_ms;
 	int rc;
 
@@ -956,6 +957,11 @@ apply_submitted(struct hq_state *st, const struct hq_event *ev,
 
 	if (src->ndescs == 0)
 		return hq_errf(eb, HQ_EINVAL, "submit without a description");
+	/* Each id once (the CLI refuses overlapping items; a peer or a
+	 * damaged record might not), checked before a new job exists. */
+	if (!src->graph && hq_idset_find_overlap(&src->ids, &dup))
+		return hq_errf(eb, HQ_EINVAL,
+		    "Task %u is defined multiple times", dup);
 	if (ev->u.submitted.new_job) {
 		if (job_get(st, ev->u.submitted.job_id) != NULL ||
 		    ev->u.submitted.job_id == 0)

@@ -205,6 +205,93 @@ test_parse_idset_overlap_random(void **state)
 	}
 }
 
+/*
+ * hq_idset_find_overlap against brute force: random sets of up to 150
+ * stepped ranges (more than 64 open at once takes the sorting path), with
+ * and without a shared id; the id it names is in two ranges.
+ */
+static void
+test_idset_find_overlap_random(void **state)
+{
+	static uint8_t hits[4096];
+	unsigned seed = 777;
+	int iter, k, n;
+	struct hq_idset s;
+	uint32_t dup, x;
+	bool want;
+
+	(void)state;
+	for (iter = 0; iter < 3000; iter++) {
+		memset(&s, 0, sizeof s);
+		memset(hits, 0, sizeof hits);
+		want = false;
+		n = 1 + iter % 150;
+		for (k = 0; k < n; k++) {
+			uint32_t start, count, step;
+
+			seed = seed * 1103515245u + 12345u;
+			step = 1 + (seed >> 8) % (iter % 3 ? 200 : 3);
+			seed = seed * 1103515245u + 12345u;
+			start = (seed >> 8) % 400;
+			seed = seed * 1103515245u + 12345u;
+			count = 1 + (seed >> 8) % 12;
+			/* Mostly disjoint: residues of a large modulus. */
+			if (iter % 2) {
+				start = (uint32_t)k;
+				step = 151;
+			}
+			hq_idset_add_range(&s, start, count, step);
+			for (x = 0; x < count; x++)
+				if (hits[start + x * step]++)
+					want = true;
+		}
+		if (iter % 7 == 0 && n > 1) { /* force a repeat */
+			hq_idset_add(&s, s.r[0].start);
+			want = true;
+		}
+		dup = UINT32_MAX;
+		if (hq_idset_find_overlap(&s, &dup) != want)
+			fail_msg("iteration %d, %d ranges: overlap %d expected",
+			    iter, n, want);
+		if (want &&
+		    (dup >= sizeof hits ||
+			(hits[dup] < 2 && dup != s.r[0].start)))
+			fail_msg("iteration %d: id %u is not repeated", iter,
+			    dup);
+		hq_idset_fini(&s);
+	}
+	/* Sparse huge ranges: only arithmetic, no expansion. */
+	memset(&s, 0, sizeof s);
+	hq_idset_add_range(&s, 0, 1000000000u, 4);
+	hq_idset_add_range(&s, 2, 1000000000u, 4);
+	assert_false(hq_idset_find_overlap(&s, &dup));
+	hq_idset_add_range(&s, 3999999900u, 2, 2);
+	assert_true(hq_idset_find_overlap(&s, &dup));
+	assert_true(dup == 3999999900u || dup == 3999999902u);
+	hq_idset_fini(&s);
+}
+
+/* An IntArray typed with many overlapping items: the sorting path. */
+static void
+test_parse_idset_many_open_items(void **state)
+{
+	char in[4096] = "";
+	struct hq_errbuf eb;
+	struct hq_idset s;
+	int k;
+
+	(void)state;
+	for (k = 0; k < 100; k++)
+		snprintf(in + strlen(in), sizeof in - strlen(in), "%s%d-%d:100",
+		    k ? "," : "", k, k + 9900);
+	assert_int_equal(hq_parse_idset(in, &s, &eb), 0);
+	assert_int_equal(hq_idset_count(&s), 10000);
+	hq_idset_fini(&s);
+	snprintf(in + strlen(in), sizeof in - strlen(in), ",5050");
+	expect_err(hq_parse_idset(in, &s, &eb), &eb, "many items",
+	    "id 5050 is given twice");
+}
+
 /* ---- selectors --------------------------------------------------------- */
 
 static void
@@ -878,6 +965,8 @@ main(void)
 		cmocka_unit_test(test_parse_idset_bad),
 		cmocka_unit_test(test_parse_idset_message),
 		cmocka_unit_test(test_parse_idset_overlap_random),
+		cmocka_unit_test(test_idset_find_overlap_random),
+		cmocka_unit_test(test_parse_idset_many_open_items),
 		cmocka_unit_test(test_parse_selector_keywords),
 		cmocka_unit_test(test_parse_selector_ids),
 		cmocka_unit_test(test_parse_selector_single),

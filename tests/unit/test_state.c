@@ -1133,6 +1133,21 @@ test_state_open_job(void **unused)
 			     sizeof msg),
 	    HQ_EEXIST);
 	assert_string_equal(msg, "Task 101 already exists in job 1.");
+	/* Ids repeated inside one submit (ranges that overlap): refused
+	 * before anything changes, in an open job as in a new one. */
+	{
+		struct hq_event ev = ev_array(1, false, 300, 4, ONE, 0);
+		uint32_t before = job->ntasks;
+
+		hq_idset_add_range(&ev.u.submitted.submit.ids, 290, 11, 1);
+		assert_int_equal(apply_rc(st, ev, msg, sizeof msg), HQ_EINVAL);
+		assert_string_equal(msg, "Task 300 is defined multiple times");
+		assert_int_equal(job->ntasks, before);
+		ev = ev_array(st->next_job_id, true, 0, 4, ONE, 0);
+		hq_idset_add_range(&ev.u.submitted.submit.ids, 0, 1, 1);
+		reject(st, ev, HQ_EINVAL);
+		assert_null(hq_state_job(st, st->next_job_id));
+	}
 	{
 		struct hq_event ev = ev_graph(1, false, 200, 2, ONE, 0);
 
