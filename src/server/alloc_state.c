@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/resource.h"
+#include "common/varint.h"
 #include "common/wire.h"
 
 struct hq_alloc_state *
@@ -474,35 +475,6 @@ hq_alloc_state_worker_lost(struct hq_alloc_state *as, uint32_t worker_id,
  */
 static const char snap_magic[7] = { 'H', 'Q', 'A', 'L', 'L', 'O', 'C' };
 
-static void
-snap_u(struct hq_buf *b, uint64_t v)
-{
-	uint8_t *p = hq_buf_reserve(b, 10);
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (uint8_t)v;
-	b->len += n;
-}
-
-static void
-snap_bytes(struct hq_buf *b, const void *p, size_t n)
-{
-	snap_u(b, n);
-	hq_buf_append(b, p, n);
-}
-
-static void
-snap_ostr(struct hq_buf *b, const char *s)
-{
-	snap_u(b, s != NULL);
-	if (s != NULL)
-		snap_bytes(b, s, strlen(s));
-}
-
 void
 hq_alloc_state_snapshot(const struct hq_alloc_state *as, struct hq_buf *out)
 {
@@ -511,164 +483,67 @@ hq_alloc_state_snapshot(const struct hq_alloc_state *as, struct hq_buf *out)
 
 	hq_buf_init(&blob);
 	hq_buf_append(out, snap_magic, sizeof snap_magic);
-	snap_u(out, HQ_ALLOC_SNAPSHOT_VERSION);
-	snap_u(out, as->next_queue_id);
-	snap_u(out, as->nqueues);
+	hq_vput_u(out, HQ_ALLOC_SNAPSHOT_VERSION);
+	hq_vput_u(out, as->next_queue_id);
+	hq_vput_u(out, as->nqueues);
 	for (i = 0; i < as->nqueues; i++) {
 		const struct hq_aqueue *q = as->queues[i];
 
-		snap_u(out, q->id);
+		hq_vput_u(out, q->id);
 		hq_buf_reset(&blob);
 		hq_wire_encode_alloc_params(&q->p, &blob);
-		snap_bytes(out, blob.data, blob.len);
-		snap_u(out, q->paused);
-		snap_ostr(out, q->pause_reason);
-		snap_u(out, q->has_known_res);
+		hq_vput_bytes(out, blob.data, blob.len);
+		hq_vput_u(out, q->paused);
+		hq_vput_ostr(out, q->pause_reason);
+		hq_vput_u(out, q->has_known_res);
 		if (q->has_known_res) {
 			hq_buf_reset(&blob);
 			hq_wire_encode_worker_res(&q->known_res, &blob);
-			snap_bytes(out, blob.data, blob.len);
+			hq_vput_bytes(out, blob.data, blob.len);
 		}
-		snap_u(out, q->submit_fails);
-		snap_u(out, q->last_fail_ms);
-		snap_u(out, q->alloc_fails);
-		snap_u(out, q->nsubmits);
-		snap_u(out, q->nallocs);
+		hq_vput_u(out, q->submit_fails);
+		hq_vput_u(out, q->last_fail_ms);
+		hq_vput_u(out, q->alloc_fails);
+		hq_vput_u(out, q->nsubmits);
+		hq_vput_u(out, q->nallocs);
 		for (k = 0; k < q->nallocs; k++) {
 			const struct hq_allocation *a = q->allocs[k];
 
-			snap_ostr(out, a->id);
-			snap_u(out, a->target);
-			snap_u(out, a->status);
-			snap_u(out, a->queued_ms);
-			snap_u(out, a->started_ms);
-			snap_u(out, a->ended_ms);
-			snap_ostr(out, a->workdir);
-			snap_u(out, a->nworkers);
+			hq_vput_ostr(out, a->id);
+			hq_vput_u(out, a->target);
+			hq_vput_u(out, a->status);
+			hq_vput_u(out, a->queued_ms);
+			hq_vput_u(out, a->started_ms);
+			hq_vput_u(out, a->ended_ms);
+			hq_vput_ostr(out, a->workdir);
+			hq_vput_u(out, a->nworkers);
 			for (j = 0; j < a->nworkers; j++) {
-				snap_u(out, a->workers[j].id);
-				snap_u(out, a->workers[j].state);
+				hq_vput_u(out, a->workers[j].id);
+				hq_vput_u(out, a->workers[j].state);
 			}
-			snap_u(out, a->ncrashed);
-			snap_u(out, a->canceled);
+			hq_vput_u(out, a->ncrashed);
+			hq_vput_u(out, a->canceled);
 		}
 	}
 	hq_buf_fini(&blob);
 }
 
-struct snap_rd {
-	const uint8_t *p, *end;
-	bool bad;
-};
-
-static uint64_t
-rd_u(struct snap_rd *r)
-{
-	uint64_t v = 0;
-	unsigned shift = 0;
-
-	while (!r->bad) {
-		uint8_t c;
-
-		if (r->p >= r->end || shift > 63) {
-			r->bad = true;
-			break;
-		}
-		c = *r->p++;
-		v |= (uint64_t)(c & 0x7f) << shift;
-		if (!(c & 0x80))
-			return v;
-		shift += 7;
-	}
-	return 0;
-}
-
-static uint32_t
-rd_u32(struct snap_rd *r)
-{
-	uint64_t v = rd_u(r);
-
-	if (v > UINT32_MAX)
-		r->bad = true;
-	return (uint32_t)v;
-}
-
-/* A count of items of at least 'each' bytes that can still follow. */
-static uint32_t
-rd_count(struct snap_rd *r, size_t each)
-{
-	uint32_t n = rd_u32(r);
-
-	if (!r->bad && (size_t)n * each > (size_t)(r->end - r->p))
-		r->bad = true;
-	return r->bad ? 0 : n;
-}
-
-static const uint8_t *
-rd_bytes(struct snap_rd *r, size_t *len)
-{
-	const uint8_t *p;
-	uint64_t n = rd_u(r);
-
-	if (r->bad || n > (uint64_t)(r->end - r->p)) {
-		r->bad = true;
-		*len = 0;
-		return NULL;
-	}
-	p = r->p;
-	r->p += n;
-	*len = (size_t)n;
-	return p;
-}
-
-/* Optional string; NULL when absent (or on error: check r->bad). */
-static char *
-rd_ostr(struct snap_rd *r)
-{
-	const uint8_t *p;
-	uint64_t has = rd_u(r);
-	size_t n;
-
-	if (r->bad || has > 1) {
-		r->bad = true;
-		return NULL;
-	}
-	if (!has)
-		return NULL;
-	p = rd_bytes(r, &n);
-	if (p == NULL || memchr(p, '\0', n) != NULL) {
-		r->bad = true;
-		return NULL;
-	}
-	return hq_xstrndup((const char *)p, n);
-}
-
-static bool
-rd_bool(struct snap_rd *r)
-{
-	uint64_t v = rd_u(r);
-
-	if (v > 1)
-		r->bad = true;
-	return v == 1;
-}
-
 static int
-restore_allocation(struct snap_rd *r, struct hq_aqueue *q)
+restore_allocation(struct hq_vrd *r, struct hq_aqueue *q)
 {
 	struct hq_allocation *a = hq_xcalloc(1, sizeof *a);
 	uint32_t j, nw, status;
 
 	HQ_VEC_PUSH(q->allocs, q->nallocs, q->acap, a);
-	a->id = rd_ostr(r);
-	a->target = rd_u32(r);
-	status = rd_u32(r);
-	a->queued_ms = rd_u(r);
-	a->started_ms = rd_u(r);
-	a->ended_ms = rd_u(r);
-	a->workdir = rd_ostr(r);
-	nw = rd_count(r, 2);
-	if (r->bad || a->id == NULL || a->workdir == NULL ||
+	a->id = hq_vget_ostr(r);
+	a->target = hq_vget_u32(r);
+	status = hq_vget_u32(r);
+	a->queued_ms = hq_vget_u(r);
+	a->started_ms = hq_vget_u(r);
+	a->ended_ms = hq_vget_u(r);
+	a->workdir = hq_vget_ostr(r);
+	nw = hq_vget_count(r, 2);
+	if (r->err != NULL || a->id == NULL || a->workdir == NULL ||
 	    status > HQ_ALLOC_FAILED || a->target == 0)
 		return -1;
 	for (j = 0; j + 1 < q->nallocs; j++)
@@ -677,8 +552,8 @@ restore_allocation(struct snap_rd *r, struct hq_aqueue *q)
 	a->status = (enum hq_alloc_status)status;
 	a->workers = hq_xcalloc(nw ? nw : 1, sizeof *a->workers);
 	a->wcap = nw ? nw : 1;
-	for (j = 0; j < nw && !r->bad; j++) {
-		uint32_t id = rd_u32(r), st = rd_u32(r);
+	for (j = 0; j < nw && r->err == NULL; j++) {
+		uint32_t id = hq_vget_u32(r), st = hq_vget_u32(r);
 
 		if (st > HQ_AW_ORPHANED || allocation_worker(a, id) != NULL)
 			return -1;
@@ -691,23 +566,22 @@ restore_allocation(struct snap_rd *r, struct hq_aqueue *q)
 		else
 			a->norphaned++;
 	}
-	a->ncrashed = rd_u32(r);
-	a->canceled = rd_bool(r);
-	return r->bad ? -1 : 0;
+	a->ncrashed = hq_vget_u32(r);
+	a->canceled = hq_vget_bool(r);
+	return r->err != NULL ? -1 : 0;
 }
 
 static int
-restore_queue(struct snap_rd *r, struct hq_alloc_state *as,
-    struct hq_errbuf *eb)
+restore_queue(struct hq_vrd *r, struct hq_alloc_state *as, struct hq_errbuf *eb)
 {
 	struct hq_aqueue *q = hq_xcalloc(1, sizeof *q);
 	const uint8_t *blob;
 	uint32_t k, n;
 	size_t len;
 
-	q->id = rd_u32(r);
-	blob = rd_bytes(r, &len);
-	if (r->bad || q->id == 0 ||
+	q->id = hq_vget_u32(r);
+	blob = hq_vget_bytes(r, &len);
+	if (r->err != NULL || q->id == 0 ||
 	    (as->nqueues > 0 && as->queues[as->nqueues - 1]->id >= q->id) ||
 	    q->id >= as->next_queue_id ||
 	    hq_wire_decode_alloc_params(blob, len, &q->p, eb) != 0 ||
@@ -718,32 +592,32 @@ restore_queue(struct snap_rd *r, struct hq_alloc_state *as,
 	}
 	queue_cli_res(q);
 	HQ_VEC_PUSH(as->queues, as->nqueues, as->qcap, q);
-	q->paused = rd_bool(r);
-	q->pause_reason = rd_ostr(r);
-	if (rd_bool(r)) {
-		blob = rd_bytes(r, &len);
-		if (r->bad ||
+	q->paused = hq_vget_bool(r);
+	q->pause_reason = hq_vget_ostr(r);
+	if (hq_vget_bool(r)) {
+		blob = hq_vget_bytes(r, &len);
+		if (r->err != NULL ||
 		    hq_wire_decode_worker_res(blob, len, &q->known_res, eb) !=
 			0)
 			return -1;
 		q->has_known_res = true;
 	}
-	q->submit_fails = rd_u32(r);
-	q->last_fail_ms = rd_u(r);
-	q->alloc_fails = rd_u32(r);
-	q->nsubmits = rd_u32(r);
-	n = rd_count(r, 8);
-	for (k = 0; k < n && !r->bad; k++)
+	q->submit_fails = hq_vget_u32(r);
+	q->last_fail_ms = hq_vget_u(r);
+	q->alloc_fails = hq_vget_u32(r);
+	q->nsubmits = hq_vget_u32(r);
+	n = hq_vget_count(r, 8);
+	for (k = 0; k < n && r->err == NULL; k++)
 		if (restore_allocation(r, q) != 0)
 			return -1;
-	return r->bad ? -1 : 0;
+	return r->err != NULL ? -1 : 0;
 }
 
 int
 hq_alloc_state_restore(const uint8_t *p, size_t len,
     struct hq_alloc_state **out, struct hq_errbuf *eb)
 {
-	struct snap_rd r = { p, p + len, false };
+	struct hq_vrd r = { p, p + len, NULL };
 	struct hq_alloc_state *as;
 	struct hq_errbuf inner;
 	uint64_t version;
@@ -754,22 +628,22 @@ hq_alloc_state_restore(const uint8_t *p, size_t len,
 		return hq_errf(eb, HQ_ECORRUPT,
 		    "not an allocation state snapshot");
 	r.p += sizeof snap_magic;
-	version = rd_u(&r);
-	if (!r.bad && version != HQ_ALLOC_SNAPSHOT_VERSION)
+	version = hq_vget_u(&r);
+	if (r.err == NULL && version != HQ_ALLOC_SNAPSHOT_VERSION)
 		return hq_errf(eb, HQ_EVERSION,
 		    "allocation state snapshot version %llu is not known "
 		    "(this hq reads version %d)",
 		    (unsigned long long)version, HQ_ALLOC_SNAPSHOT_VERSION);
 	as = hq_alloc_state_create();
-	as->next_queue_id = rd_u32(&r);
-	n = rd_count(&r, 8);
+	as->next_queue_id = hq_vget_u32(&r);
+	n = hq_vget_count(&r, 8);
 	inner.msg[0] = '\0';
-	for (i = 0; i < n && !r.bad; i++)
+	for (i = 0; i < n && r.err == NULL; i++)
 		if (restore_queue(&r, as, &inner) != 0)
-			r.bad = true;
-	if (!r.bad && r.p != r.end)
-		r.bad = true;
-	if (r.bad || as->next_queue_id == 0) {
+			r.err = "invalid value";
+	if (r.err == NULL && r.p != r.end)
+		r.err = "invalid value";
+	if (r.err != NULL || as->next_queue_id == 0) {
 		hq_alloc_state_destroy(as);
 		return hq_errf(eb, HQ_ECORRUPT,
 		    "damaged allocation state snapshot (at byte %zu)%s%s",

@@ -17,54 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/varint.h"
 #include "common/wire.h"
 #include "server/alloc_state.h"
 
 static const char snap_magic[6] = { 'H', 'Q', 'S', 'N', 'A', 'P' };
 
 /* ---- writer ------------------------------------------------------------ */
-
-static void
-put_u(struct hq_buf *b, uint64_t v)
-{
-	uint8_t *p = hq_buf_reserve(b, 10);
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (uint8_t)v;
-	b->len += n;
-}
-
-static void
-put_s(struct hq_buf *b, int64_t v)
-{
-	put_u(b, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
-}
-
-static void
-put_bytes(struct hq_buf *b, const void *p, size_t n)
-{
-	put_u(b, n);
-	hq_buf_append(b, p, n);
-}
-
-static void
-put_str(struct hq_buf *b, const char *s)
-{
-	put_bytes(b, s ? s : "", s ? strlen(s) : 0);
-}
-
-/* Optional string: 0 = NULL, else 1 + string. */
-static void
-put_ostr(struct hq_buf *b, const char *s)
-{
-	put_u(b, s != NULL);
-	if (s != NULL)
-		put_str(b, s);
-}
 
 /* A column of n values as (run length, value) pairs. */
 struct col {
@@ -81,8 +40,8 @@ col_push(struct col *c, uint64_t v)
 		return;
 	}
 	if (c->run > 0) {
-		put_u(c->b, c->run);
-		put_u(c->b, c->value);
+		hq_vput_u(c->b, c->run);
+		hq_vput_u(c->b, c->value);
 	}
 	c->value = v;
 	c->run = 1;
@@ -92,8 +51,8 @@ static void
 col_end(struct col *c)
 {
 	if (c->run > 0) {
-		put_u(c->b, c->run);
-		put_u(c->b, c->value);
+		hq_vput_u(c->b, c->run);
+		hq_vput_u(c->b, c->value);
 	}
 	c->run = 0;
 }
@@ -103,18 +62,18 @@ put_request(struct hq_buf *b, const struct hq_res_request *r)
 {
 	uint32_t i, j;
 
-	put_u(b, r->n);
+	hq_vput_u(b, r->n);
 	for (i = 0; i < r->n; i++) {
 		const struct hq_res_variant *v = &r->v[i];
 
-		put_u(b, v->n_nodes);
-		put_u(b, v->min_time_ms);
-		put_u(b, v->weight);
-		put_u(b, v->n);
+		hq_vput_u(b, v->n_nodes);
+		hq_vput_u(b, v->min_time_ms);
+		hq_vput_u(b, v->weight);
+		hq_vput_u(b, v->n);
 		for (j = 0; j < v->n; j++) {
-			put_str(b, v->e[j].name);
-			put_u(b, v->e[j].amount);
-			put_u(b, v->e[j].policy);
+			hq_vput_str(b, v->e[j].name);
+			hq_vput_u(b, v->e[j].amount);
+			hq_vput_u(b, v->e[j].policy);
 		}
 	}
 }
@@ -170,37 +129,37 @@ put_job(struct hq_buf *b, const struct hq_job *job, struct hq_buf *scratch)
 	uint32_t i, k;
 	int c;
 
-	put_u(b, job->id);
-	put_str(b, job->name);
-	put_u(b,
+	hq_vput_u(b, job->id);
+	hq_vput_str(b, job->name);
+	hq_vput_u(b,
 	    (uint64_t)job->is_open | (uint64_t)job->has_max_fails << 1 |
 		(uint64_t)job->dense << 2);
-	put_u(b, job->max_fails);
-	put_u(b, job->submitted_ms);
-	put_u(b, job->completed_ms);
-	put_ostr(b, job->cancel_reason);
-	put_u(b, job->max_id);
-	put_u(b, job->nsubmits);
+	hq_vput_u(b, job->max_fails);
+	hq_vput_u(b, job->submitted_ms);
+	hq_vput_u(b, job->completed_ms);
+	hq_vput_ostr(b, job->cancel_reason);
+	hq_vput_u(b, job->max_id);
+	hq_vput_u(b, job->nsubmits);
 	for (i = 0; i < job->nsubmits; i++) {
 		const struct hq_jsubmit *js = &job->submits[i];
 
-		put_u(b, js->first_task);
-		put_u(b, js->ntasks);
-		put_u(b, js->time_ms);
+		hq_vput_u(b, js->first_task);
+		hq_vput_u(b, js->ntasks);
+		hq_vput_u(b, js->time_ms);
 		hq_buf_reset(scratch);
 		hq_wire_encode_submit(&js->s, scratch);
-		put_bytes(b, scratch->data, scratch->len);
+		hq_vput_bytes(b, scratch->data, scratch->len);
 	}
-	put_u(b, job->ndescs);
+	hq_vput_u(b, job->ndescs);
 	for (i = 0; i < job->ndescs; i++) {
 		const struct hq_jdesc *jd = &job->descs[i];
 		const struct hq_jsubmit *js = &job->submits[jd->submit];
 
-		put_u(b, jd->submit);
-		put_u(b, (uint64_t)(jd->d - js->s.descs));
-		put_u(b, jd->rq);
+		hq_vput_u(b, jd->submit);
+		hq_vput_u(b, (uint64_t)(jd->d - js->s.descs));
+		hq_vput_u(b, jd->rq);
 	}
-	put_u(b, job->ntasks);
+	hq_vput_u(b, job->ntasks);
 	for (c = 0; c < NCOLS; c++) {
 		struct col col = { b, 0, 0 };
 		uint32_t prev = 0;
@@ -211,30 +170,30 @@ put_job(struct hq_buf *b, const struct hq_job *job, struct hq_buf *scratch)
 		}
 		col_end(&col);
 	}
-	put_u(b, job->nerrors);
+	hq_vput_u(b, job->nerrors);
 	for (i = 0; i < job->nerrors; i++) {
-		put_u(b, job->errors[i].idx);
-		put_str(b, job->errors[i].msg);
+		hq_vput_u(b, job->errors[i].idx);
+		hq_vput_str(b, job->errors[i].msg);
 	}
-	put_u(b, job->deps != NULL);
+	hq_vput_u(b, job->deps != NULL);
 	if (job->deps != NULL) {
 		const struct hq_jdeps *d = job->deps;
 
-		put_u(b, d->nslots);
+		hq_vput_u(b, d->nslots);
 		for (i = 0; i < d->nslots; i++) {
-			put_u(b, d->waiting[i]);
-			put_u(b, d->ndeps[i]);
-			put_u(b, d->cons_off[i + 1] - d->cons_off[i]);
+			hq_vput_u(b, d->waiting[i]);
+			hq_vput_u(b, d->ndeps[i]);
+			hq_vput_u(b, d->cons_off[i + 1] - d->cons_off[i]);
 			for (k = d->cons_off[i]; k < d->cons_off[i + 1]; k++)
-				put_u(b, d->cons[k]);
+				hq_vput_u(b, d->cons[k]);
 		}
 	}
-	put_u(b, job->nmn);
+	hq_vput_u(b, job->nmn);
 	for (i = 0; i < job->nmn; i++) {
-		put_u(b, job->mn[i].idx);
-		put_u(b, job->mn[i].n);
+		hq_vput_u(b, job->mn[i].idx);
+		hq_vput_u(b, job->mn[i].n);
 		for (k = 0; k < job->mn[i].n; k++)
-			put_u(b, job->mn[i].nodes[k]);
+			hq_vput_u(b, job->mn[i].nodes[k]);
 	}
 }
 
@@ -246,22 +205,22 @@ hq_state_snapshot(const struct hq_state *st, struct hq_buf *out)
 
 	hq_buf_init(&scratch);
 	hq_buf_append(out, snap_magic, sizeof snap_magic);
-	put_u(out, HQ_SNAPSHOT_VERSION);
-	put_str(out, st->server_uid);
-	put_u(out, st->start_ms);
-	put_u(out, st->next_job_id);
-	put_u(out, st->next_worker_id);
-	put_u(out, st->nevents);
-	put_u(out, st->nresnames);
+	hq_vput_u(out, HQ_SNAPSHOT_VERSION);
+	hq_vput_str(out, st->server_uid);
+	hq_vput_u(out, st->start_ms);
+	hq_vput_u(out, st->next_job_id);
+	hq_vput_u(out, st->next_worker_id);
+	hq_vput_u(out, st->nevents);
+	hq_vput_u(out, st->nresnames);
 	for (i = 0; i < st->nresnames; i++)
-		put_str(out, st->resnames[i]);
-	put_u(out, st->ngroups);
+		hq_vput_str(out, st->resnames[i]);
+	hq_vput_u(out, st->ngroups);
 	for (i = 0; i < st->ngroups; i++)
-		put_str(out, st->groups[i]);
-	put_u(out, st->nrqs);
+		hq_vput_str(out, st->groups[i]);
+	hq_vput_u(out, st->nrqs);
 	for (i = 0; i < st->nrqs; i++)
 		put_request(out, &st->rqs[i].req);
-	put_u(out, st->njobs_live);
+	hq_vput_u(out, st->njobs_live);
 	for (i = 1, n = 0; i < st->next_job_id; i++) {
 		const struct hq_job *job = hq_state_job(st, i);
 
@@ -271,187 +230,88 @@ hq_state_snapshot(const struct hq_state *st, struct hq_buf *out)
 		}
 	}
 	HQ_ASSERT(n == st->njobs_live);
-	put_u(out, st->nbuckets);
+	hq_vput_u(out, st->nbuckets);
 	for (i = 0; i < st->nbuckets; i++) {
 		const struct hq_bucket *bk = st->buckets[i];
 
-		put_s(out, bk->priority);
-		put_u(out, bk->rq);
-		put_u(out, bk->nready);
-		put_u(out, bk->len);
+		hq_vput_s(out, bk->priority);
+		hq_vput_u(out, bk->rq);
+		hq_vput_u(out, bk->nready);
+		hq_vput_u(out, bk->len);
 		for (j = 0; j < bk->len; j++) {
 			const struct hq_rrange *r = hq_bucket_range(bk, j);
 
-			put_u(out, r->job);
-			put_u(out, r->lo);
-			put_u(out, r->hi - r->lo);
+			hq_vput_u(out, r->job);
+			hq_vput_u(out, r->lo);
+			hq_vput_u(out, r->hi - r->lo);
 		}
 	}
 	for (i = 1, n = 0; i < st->workers_cap; i++)
 		n += st->workers[i] != NULL;
-	put_u(out, n);
+	hq_vput_u(out, n);
 	for (i = 1; i < st->workers_cap; i++) {
 		const struct hq_sworker *w = st->workers[i];
 
 		if (w == NULL)
 			continue;
-		put_u(out, w->id);
+		hq_vput_u(out, w->id);
 		hq_buf_reset(&scratch);
 		hq_wire_encode_wconfig(&w->cfg, &scratch);
-		put_bytes(out, scratch.data, scratch.len);
-		put_u(out, w->online);
-		put_u(out, w->lost_reason);
-		put_u(out, w->connected_ms);
-		put_u(out, w->lost_ms);
-		put_u(out, w->nres);
+		hq_vput_bytes(out, scratch.data, scratch.len);
+		hq_vput_u(out, w->online);
+		hq_vput_u(out, w->lost_reason);
+		hq_vput_u(out, w->connected_ms);
+		hq_vput_u(out, w->lost_ms);
+		hq_vput_u(out, w->nres);
 		for (j = 0; j < w->nres; j++) {
-			put_u(out, w->res_total[j]);
-			put_u(out, w->res_used[j]);
+			hq_vput_u(out, w->res_total[j]);
+			hq_vput_u(out, w->res_used[j]);
 		}
-		put_u(out, w->ninflight);
+		hq_vput_u(out, w->ninflight);
 		for (j = 0; j < w->ninflight; j++) {
-			put_u(out, w->inflight[j].job);
-			put_u(out, w->inflight[j].idx);
+			hq_vput_u(out, w->inflight[j].job);
+			hq_vput_u(out, w->inflight[j].idx);
 		}
-		put_u(out, w->nrunning);
-		put_u(out, w->last_job);
-		put_u(out, w->last_task);
-		put_u(out, w->last_task_ms);
-		put_u(out, w->end_ms);
-		put_u(out, w->group_id);
-		put_u(out, w->mn_job);
-		put_u(out, w->mn_idx);
-		put_u(out, w->mn_nnodes);
+		hq_vput_u(out, w->nrunning);
+		hq_vput_u(out, w->last_job);
+		hq_vput_u(out, w->last_task);
+		hq_vput_u(out, w->last_task_ms);
+		hq_vput_u(out, w->end_ms);
+		hq_vput_u(out, w->group_id);
+		hq_vput_u(out, w->mn_job);
+		hq_vput_u(out, w->mn_idx);
+		hq_vput_u(out, w->mn_nnodes);
 		for (j = 0; j < w->mn_nnodes; j++)
-			put_u(out, w->mn_nodes[j]);
+			hq_vput_u(out, w->mn_nodes[j]);
 	}
 	/* Automatic allocation: queues and allocations, length-prefixed. */
 	hq_buf_reset(&scratch);
 	hq_alloc_state_snapshot(st->alloc, &scratch);
-	put_bytes(out, scratch.data, scratch.len);
+	hq_vput_bytes(out, scratch.data, scratch.len);
 	hq_buf_fini(&scratch);
 }
 
 /* ---- reader -------------------------------------------------------------- */
 
-struct rd {
-	const uint8_t *p, *end;
-	const char *err; /* first problem */
-};
-
-static uint64_t
-get_u(struct rd *r)
-{
-	uint64_t v = 0;
-	int shift = 0;
-
-	while (r->err == NULL) {
-		uint8_t byte;
-
-		if (r->p >= r->end) {
-			r->err = "truncated";
-			break;
-		}
-		byte = *r->p++;
-		if (shift == 63 && byte > 1) {
-			r->err = "integer overflow";
-			break;
-		}
-		v |= (uint64_t)(byte & 0x7f) << shift;
-		if (!(byte & 0x80))
-			return v;
-		shift += 7;
-	}
-	return 0;
-}
-
-static uint32_t
-get_u32(struct rd *r)
-{
-	uint64_t v = get_u(r);
-
-	if (v > UINT32_MAX && r->err == NULL)
-		r->err = "value out of range";
-	return (uint32_t)v;
-}
-
-static int64_t
-get_s(struct rd *r)
-{
-	uint64_t v = get_u(r);
-
-	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
-}
-
-/* A count that must be plausible for the remaining bytes. */
-static uint32_t
-get_count(struct rd *r, size_t min_bytes_each)
-{
-	uint64_t n = get_u(r);
-
-	if (r->err == NULL &&
-	    (n > UINT32_MAX ||
-		(min_bytes_each > 0 &&
-		    n > (uint64_t)(r->end - r->p) / min_bytes_each)))
-		r->err = "count larger than the data";
-	return r->err ? 0 : (uint32_t)n;
-}
-
-static const uint8_t *
-get_bytes(struct rd *r, size_t *len)
-{
-	uint64_t n = get_u(r);
-	const uint8_t *p = r->p;
-
-	if (r->err == NULL && n > (uint64_t)(r->end - r->p))
-		r->err = "truncated";
-	if (r->err != NULL) {
-		*len = 0;
-		return NULL;
-	}
-	r->p += n;
-	*len = (size_t)n;
-	return p;
-}
-
-static char *
-get_str(struct rd *r)
-{
-	size_t len;
-	const uint8_t *p = get_bytes(r, &len);
-
-	if (p == NULL)
-		return hq_xstrdup("");
-	if (memchr(p, '\0', len) != NULL && r->err == NULL)
-		r->err = "string with a NUL byte";
-	return hq_xstrndup((const char *)p, len);
-}
-
-static char *
-get_ostr(struct rd *r)
-{
-	return get_u(r) ? get_str(r) : NULL;
-}
-
 static void
-get_request(struct rd *r, struct hq_res_request *req)
+get_request(struct hq_vrd *r, struct hq_res_request *req)
 {
 	uint32_t i, j;
 
-	req->n = get_count(r, 4);
+	req->n = hq_vget_count(r, 4);
 	req->v = hq_xcalloc(req->n ? req->n : 1, sizeof *req->v);
 	for (i = 0; i < req->n && r->err == NULL; i++) {
 		struct hq_res_variant *v = &req->v[i];
 
-		v->n_nodes = get_u32(r);
-		v->min_time_ms = get_u(r);
-		v->weight = get_u32(r);
-		v->n = get_count(r, 3);
+		v->n_nodes = hq_vget_u32(r);
+		v->min_time_ms = hq_vget_u(r);
+		v->weight = hq_vget_u32(r);
+		v->n = hq_vget_count(r, 3);
 		v->e = hq_xcalloc(v->n ? v->n : 1, sizeof *v->e);
 		for (j = 0; j < v->n && r->err == NULL; j++) {
-			v->e[j].name = get_str(r);
-			v->e[j].amount = get_u(r);
-			v->e[j].policy = (enum hq_policy)get_u32(r);
+			v->e[j].name = hq_vget_str(r);
+			v->e[j].amount = hq_vget_u(r);
+			v->e[j].policy = (enum hq_policy)hq_vget_u32(r);
 			if (v->e[j].policy > HQ_POLICY_ALL && r->err == NULL)
 				r->err = "unknown policy";
 		}
@@ -481,25 +341,25 @@ job_index_rebuild(struct hq_job *job)
 }
 
 static struct hq_job *
-get_job(struct rd *r, const struct hq_state *st)
+get_job(struct hq_vrd *r, const struct hq_state *st)
 {
 	struct hq_job *job = hq_xcalloc(1, sizeof *job);
 	uint64_t flags;
 	uint32_t i, k;
 	int c;
 
-	job->id = get_u32(r);
-	job->name = get_str(r);
-	flags = get_u(r);
+	job->id = hq_vget_u32(r);
+	job->name = hq_vget_str(r);
+	flags = hq_vget_u(r);
 	job->is_open = flags & 1;
 	job->has_max_fails = (flags >> 1) & 1;
 	job->dense = (flags >> 2) & 1;
-	job->max_fails = get_u32(r);
-	job->submitted_ms = get_u(r);
-	job->completed_ms = get_u(r);
-	job->cancel_reason = get_ostr(r);
-	job->max_id = get_u32(r);
-	job->nsubmits = get_count(r, 4);
+	job->max_fails = hq_vget_u32(r);
+	job->submitted_ms = hq_vget_u(r);
+	job->completed_ms = hq_vget_u(r);
+	job->cancel_reason = hq_vget_ostr(r);
+	job->max_id = hq_vget_u32(r);
+	job->nsubmits = hq_vget_count(r, 4);
 	job->submits =
 	    hq_xcalloc(job->nsubmits ? job->nsubmits : 1, sizeof *job->submits);
 	for (i = 0; i < job->nsubmits && r->err == NULL; i++) {
@@ -508,19 +368,20 @@ get_job(struct rd *r, const struct hq_state *st)
 		const uint8_t *p;
 		size_t len;
 
-		js->first_task = get_u32(r);
-		js->ntasks = get_u32(r);
-		js->time_ms = get_u(r);
-		p = get_bytes(r, &len);
+		js->first_task = hq_vget_u32(r);
+		js->ntasks = hq_vget_u32(r);
+		js->time_ms = hq_vget_u(r);
+		p = hq_vget_bytes(r, &len);
 		if (p != NULL &&
 		    hq_wire_decode_submit(p, len, &js->s, &eb) != 0)
 			r->err = "damaged submit";
 	}
-	job->ndescs = get_count(r, 3);
+	job->ndescs = hq_vget_count(r, 3);
 	job->descs =
 	    hq_xcalloc(job->ndescs ? job->ndescs : 1, sizeof *job->descs);
 	for (i = 0; i < job->ndescs && r->err == NULL; i++) {
-		uint32_t s = get_u32(r), k2 = get_u32(r), rq = get_u32(r);
+		uint32_t s = hq_vget_u32(r), k2 = hq_vget_u32(r),
+			 rq = hq_vget_u32(r);
 
 		if (r->err != NULL)
 			break;
@@ -533,7 +394,7 @@ get_job(struct rd *r, const struct hq_state *st)
 		job->descs[i].d = &job->submits[s].s.descs[k2];
 		job->descs[i].rq = rq;
 	}
-	job->ntasks = job->tcap = get_count(r, 0);
+	job->ntasks = job->tcap = hq_vget_count(r, 0);
 	{
 		/* The count must agree with the submits' own task lists, so
 		 * damage cannot make us allocate an absurd array. */
@@ -559,7 +420,7 @@ get_job(struct rd *r, const struct hq_state *st)
 		uint32_t filled = 0, prev = 0;
 
 		while (filled < job->ntasks && r->err == NULL) {
-			uint64_t run = get_u(r), v = get_u(r);
+			uint64_t run = hq_vget_u(r), v = hq_vget_u(r);
 
 			if (r->err != NULL)
 				break;
@@ -616,20 +477,20 @@ get_job(struct rd *r, const struct hq_state *st)
 			}
 		}
 	}
-	job->nerrors = get_count(r, 2);
+	job->nerrors = hq_vget_count(r, 2);
 	job->errors =
 	    hq_xcalloc(job->nerrors ? job->nerrors : 1, sizeof *job->errors);
 	for (i = 0; i < job->nerrors && r->err == NULL; i++) {
-		job->errors[i].idx = get_u32(r);
-		job->errors[i].msg = get_str(r);
+		job->errors[i].idx = hq_vget_u32(r);
+		job->errors[i].msg = hq_vget_str(r);
 		if (job->errors[i].idx >= job->ntasks && r->err == NULL)
 			r->err = "error of an unknown task";
 	}
-	if (get_u(r) != 0 && r->err == NULL) {
+	if (hq_vget_u(r) != 0 && r->err == NULL) {
 		struct hq_jdeps *d = job->deps = hq_xcalloc(1, sizeof *d);
 		uint32_t cap = 0;
 
-		d->nslots = get_count(r, 3);
+		d->nslots = hq_vget_count(r, 3);
 		if (d->nslots > job->ntasks && r->err == NULL)
 			r->err = "dependency table too large";
 		d->waiting = hq_xcalloc(d->nslots + 1, sizeof *d->waiting);
@@ -638,13 +499,13 @@ get_job(struct rd *r, const struct hq_state *st)
 		for (i = 0; i < d->nslots && r->err == NULL; i++) {
 			uint32_t nc;
 
-			d->waiting[i] = get_u32(r);
-			d->ndeps[i] = get_u32(r);
-			nc = get_count(r, 1);
+			d->waiting[i] = hq_vget_u32(r);
+			d->ndeps[i] = hq_vget_u32(r);
+			nc = hq_vget_count(r, 1);
 			d->cons_off[i + 1] = d->cons_off[i] + nc;
 			HQ_VEC_RESERVE(d->cons, cap, d->cons_off[i + 1] + 1);
 			for (k = 0; k < nc && r->err == NULL; k++) {
-				d->cons[d->cons_off[i] + k] = get_u32(r);
+				d->cons[d->cons_off[i] + k] = hq_vget_u32(r);
 				if (d->cons[d->cons_off[i] + k] >= d->nslots)
 					r->err = "consumer out of range";
 			}
@@ -653,16 +514,16 @@ get_job(struct rd *r, const struct hq_state *st)
 		d->cap = cap;
 	}
 	hq_u32map_init(&job->mn_index);
-	job->nmn = get_count(r, 2);
+	job->nmn = hq_vget_count(r, 2);
 	job->mn = hq_xcalloc(job->nmn ? job->nmn : 1, sizeof *job->mn);
 	for (i = 0; i < job->nmn && r->err == NULL; i++) {
 		struct hq_mnrec *mr = &job->mn[i];
 
-		mr->idx = get_u32(r);
-		mr->n = get_count(r, 1);
+		mr->idx = hq_vget_u32(r);
+		mr->n = hq_vget_count(r, 1);
 		mr->nodes = hq_xcalloc(mr->n ? mr->n : 1, sizeof *mr->nodes);
 		for (k = 0; k < mr->n; k++)
-			mr->nodes[k] = get_u32(r);
+			mr->nodes[k] = hq_vget_u32(r);
 		if (r->err == NULL && mr->idx >= job->ntasks)
 			r->err = "multi-node record of an unknown task";
 		hq_u32map_put(&job->mn_index, mr->idx, i);
@@ -676,7 +537,7 @@ int
 hq_state_restore(const uint8_t *p, size_t len, struct hq_state **out,
     struct hq_errbuf *eb)
 {
-	struct rd r = { p, p + len, NULL };
+	struct hq_vrd r = { p, p + len, NULL };
 	struct hq_state *st;
 	uint64_t version;
 	uint32_t i, j, n;
@@ -685,34 +546,34 @@ hq_state_restore(const uint8_t *p, size_t len, struct hq_state **out,
 	    memcmp(p, snap_magic, sizeof snap_magic) != 0)
 		return hq_errf(eb, HQ_ECORRUPT, "not a state snapshot");
 	r.p += sizeof snap_magic;
-	version = get_u(&r);
+	version = hq_vget_u(&r);
 	if (r.err == NULL && version != HQ_SNAPSHOT_VERSION)
 		return hq_errf(eb, HQ_EVERSION,
 		    "snapshot format %llu, this hq reads format %d",
 		    (unsigned long long)version, HQ_SNAPSHOT_VERSION);
 	st = hq_state_create();
 	free(st->server_uid);
-	st->server_uid = get_str(&r);
-	st->start_ms = get_u(&r);
-	st->next_job_id = get_u32(&r);
-	st->next_worker_id = get_u32(&r);
+	st->server_uid = hq_vget_str(&r);
+	st->start_ms = hq_vget_u(&r);
+	st->next_job_id = hq_vget_u32(&r);
+	st->next_worker_id = hq_vget_u32(&r);
 	if (r.err == NULL &&
 	    (st->next_job_id == 0 || st->next_job_id > HQ_STATE_MAX_ID ||
 		st->next_worker_id == 0 ||
 		st->next_worker_id > HQ_STATE_MAX_ID))
 		r.err = "next job or worker id out of range";
-	st->nevents = get_u(&r);
-	st->nresnames = get_count(&r, 1);
+	st->nevents = hq_vget_u(&r);
+	st->nresnames = hq_vget_count(&r, 1);
 	st->resnames =
 	    hq_xcalloc(st->nresnames ? st->nresnames : 1, sizeof *st->resnames);
 	for (i = 0; i < st->nresnames; i++)
-		st->resnames[i] = get_str(&r);
-	st->ngroups = get_count(&r, 1);
+		st->resnames[i] = hq_vget_str(&r);
+	st->ngroups = hq_vget_count(&r, 1);
 	st->groups =
 	    hq_xcalloc(st->ngroups ? st->ngroups : 1, sizeof *st->groups);
 	for (i = 0; i < st->ngroups; i++)
-		st->groups[i] = get_str(&r);
-	n = get_count(&r, 1);
+		st->groups[i] = hq_vget_str(&r);
+	n = hq_vget_count(&r, 1);
 	st->rqs = hq_xcalloc(n ? n : 1, sizeof *st->rqs);
 	st->rqcap = n ? n : 1;
 	for (i = 0; i < n && r.err == NULL; i++) {
@@ -747,7 +608,7 @@ hq_state_restore(const uint8_t *p, size_t len, struct hq_state **out,
 			hq_buf_fini(&key);
 		}
 	}
-	n = get_count(&r, 8);
+	n = hq_vget_count(&r, 8);
 	for (i = 0; i < n && r.err == NULL; i++) {
 		struct hq_job *job = get_job(&r, st);
 
@@ -780,17 +641,17 @@ hq_state_restore(const uint8_t *p, size_t len, struct hq_state **out,
 		st->jobs[job->id] = job;
 		st->njobs_live++;
 	}
-	n = get_count(&r, 4);
+	n = hq_vget_count(&r, 4);
 	st->buckets = hq_xcalloc(n ? n : 1, sizeof *st->buckets);
 	for (i = 0; i < n && r.err == NULL; i++) {
 		struct hq_bucket *bk = hq_xcalloc(1, sizeof *bk);
 		uint32_t cap = 16;
 
 		st->buckets[st->nbuckets++] = bk;
-		bk->priority = (int32_t)get_s(&r);
-		bk->rq = get_u32(&r);
-		bk->nready = get_u(&r);
-		bk->len = get_count(&r, 3);
+		bk->priority = (int32_t)hq_vget_s(&r);
+		bk->rq = hq_vget_u32(&r);
+		bk->nready = hq_vget_u(&r);
+		bk->len = hq_vget_count(&r, 3);
 		if (bk->rq >= st->nrqs && r.err == NULL)
 			r.err = "queue of an unknown request";
 		while (cap < bk->len)
@@ -800,9 +661,9 @@ hq_state_restore(const uint8_t *p, size_t len, struct hq_state **out,
 		for (j = 0; j < bk->len && r.err == NULL; j++) {
 			struct hq_job *job;
 
-			bk->q[j].job = get_u32(&r);
-			bk->q[j].lo = get_u32(&r);
-			bk->q[j].hi = bk->q[j].lo + get_u32(&r);
+			bk->q[j].job = hq_vget_u32(&r);
+			bk->q[j].lo = hq_vget_u32(&r);
+			bk->q[j].hi = bk->q[j].lo + hq_vget_u32(&r);
 			job = hq_state_job(st, bk->q[j].job);
 			if (r.err == NULL &&
 			    (job == NULL || bk->q[j].hi > job->ntasks ||
@@ -810,56 +671,56 @@ hq_state_restore(const uint8_t *p, size_t len, struct hq_state **out,
 				r.err = "ready range out of bounds";
 		}
 	}
-	n = get_count(&r, 8);
+	n = hq_vget_count(&r, 8);
 	for (i = 0; i < n && r.err == NULL; i++) {
 		struct hq_sworker *w = hq_xcalloc(1, sizeof *w);
 		struct hq_errbuf eb2;
 		const uint8_t *cp;
 		size_t clen;
 
-		w->id = get_u32(&r);
-		cp = get_bytes(&r, &clen);
+		w->id = hq_vget_u32(&r);
+		cp = hq_vget_bytes(&r, &clen);
 		if (cp != NULL &&
 		    hq_wire_decode_wconfig(cp, clen, &w->cfg, &eb2) != 0)
 			r.err = "damaged worker configuration";
-		w->online = get_u(&r) != 0;
-		w->lost_reason = (enum hq_worker_lost_reason)get_u32(&r);
-		w->connected_ms = get_u(&r);
-		w->lost_ms = get_u(&r);
-		w->nres = get_count(&r, 2);
+		w->online = hq_vget_u(&r) != 0;
+		w->lost_reason = (enum hq_worker_lost_reason)hq_vget_u32(&r);
+		w->connected_ms = hq_vget_u(&r);
+		w->lost_ms = hq_vget_u(&r);
+		w->nres = hq_vget_count(&r, 2);
 		w->res_total = hq_xcalloc(w->nres + 1, sizeof *w->res_total);
 		w->res_used = hq_xcalloc(w->nres + 1, sizeof *w->res_used);
 		for (j = 0; j < w->nres; j++) {
-			w->res_total[j] = get_u(&r);
-			w->res_used[j] = get_u(&r);
+			w->res_total[j] = hq_vget_u(&r);
+			w->res_used[j] = hq_vget_u(&r);
 		}
-		w->ninflight = w->icap = get_count(&r, 2);
+		w->ninflight = w->icap = hq_vget_count(&r, 2);
 		w->inflight = hq_xcalloc(w->icap + 1, sizeof *w->inflight);
 		for (j = 0; j < w->ninflight && r.err == NULL; j++) {
 			struct hq_job *job;
 
-			w->inflight[j].job = get_u32(&r);
-			w->inflight[j].idx = get_u32(&r);
+			w->inflight[j].job = hq_vget_u32(&r);
+			w->inflight[j].idx = hq_vget_u32(&r);
 			job = hq_state_job(st, w->inflight[j].job);
 			if (r.err == NULL &&
 			    (job == NULL || w->inflight[j].idx >= job->ntasks))
 				r.err = "in-flight task out of bounds";
 		}
-		w->nrunning = get_u32(&r);
-		w->last_job = get_u32(&r);
-		w->last_task = get_u32(&r);
-		w->last_task_ms = get_u(&r);
-		w->end_ms = get_u(&r);
-		w->group_id = get_u32(&r);
-		w->mn_job = get_u32(&r);
-		w->mn_idx = get_u32(&r);
-		w->mn_nnodes = get_count(&r, 1);
+		w->nrunning = hq_vget_u32(&r);
+		w->last_job = hq_vget_u32(&r);
+		w->last_task = hq_vget_u32(&r);
+		w->last_task_ms = hq_vget_u(&r);
+		w->end_ms = hq_vget_u(&r);
+		w->group_id = hq_vget_u32(&r);
+		w->mn_job = hq_vget_u32(&r);
+		w->mn_idx = hq_vget_u32(&r);
+		w->mn_nnodes = hq_vget_count(&r, 1);
 		/* Only the root of a multi-node task owns a node list. */
 		w->mn_nodes = w->mn_nnodes
 		    ? hq_xcalloc(w->mn_nnodes, sizeof *w->mn_nodes)
 		    : NULL;
 		for (j = 0; j < w->mn_nnodes; j++)
-			w->mn_nodes[j] = get_u32(&r);
+			w->mn_nodes[j] = hq_vget_u32(&r);
 		if (r.err == NULL && w->group_id >= st->ngroups)
 			r.err = "worker of an unknown group";
 		if (r.err == NULL &&
@@ -895,7 +756,7 @@ hq_state_restore(const uint8_t *p, size_t len, struct hq_state **out,
 		struct hq_alloc_state *as = NULL;
 		struct hq_errbuf aeb;
 
-		ap = get_bytes(&r, &alen);
+		ap = hq_vget_bytes(&r, &alen);
 		if (ap != NULL && r.err == NULL) {
 			if (hq_alloc_state_restore(ap, alen, &as, &aeb) != 0) {
 				r.err = "damaged allocation state";
